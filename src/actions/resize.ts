@@ -1,0 +1,134 @@
+import { resample } from "../codecs/resample";
+import { OssError } from "../errors";
+import { createRaster, cropRaster, drawOver, type Rgba, type Size, WHITE } from "../image/raster";
+import { hexColor, integer, oneOf, readNamed } from "../process/params";
+import type { StepModule } from "../process/types";
+
+type Mode = "lfit" | "mfit" | "fill" | "pad" | "fixed";
+
+export interface ResizeOptions {
+  readonly mode: Mode;
+  readonly width?: number;
+  readonly height?: number;
+  readonly long?: number;
+  readonly short?: number;
+  readonly percent?: number;
+  readonly enlarge: boolean;
+  readonly color: Rgba;
+}
+
+const side = integer(1, 16384);
+
+/** Where the resampled image lands: resample to `scaled`, then place it at `offset` on `canvas`. */
+export interface ResizeGeometry {
+  readonly scaled: Size;
+  readonly canvas: Size;
+  readonly offset: { readonly x: number; readonly y: number };
+}
+
+const atLeastOne = (value: number) => Math.max(1, Math.round(value));
+
+/**
+ * OSS resize geometry (reference §2 and Decisions 2-4). `w`/`h` beat `l`/`s`, which beat `p`;
+ * `limit_1` (the default) returns the input untouched when the result would be larger than it.
+ */
+export function resizeGeometry(options: ResizeOptions, input: Size): ResizeGeometry {
+  const unchanged = { scaled: input, canvas: input, offset: { x: 0, y: 0 } };
+  const box = targetBox(options, input);
+  if (!box) {
+    const factor = (options.percent ?? 100) / 100;
+    const scaled = { width: atLeastOne(input.width * factor), height: atLeastOne(input.height * factor) };
+    return { scaled, canvas: scaled, offset: { x: 0, y: 0 } };
+  }
+  let { width: boxWidth, height: boxHeight } = box;
+  if (options.mode === "fixed" || options.mode === "fill" || options.mode === "pad") {
+    boxWidth ??= boxHeight;
+    boxHeight ??= boxWidth;
+  }
+  let scaled: Size;
+  if (options.mode === "fixed") {
+    scaled = { width: boxWidth as number, height: boxHeight as number };
+  } else {
+    const widthRatio = boxWidth === undefined ? undefined : boxWidth / input.width;
+    const heightRatio = boxHeight === undefined ? undefined : boxHeight / input.height;
+    const pickRatio = options.mode === "lfit" || options.mode === "pad" ? Math.min : Math.max;
+    const ratio =
+      widthRatio === undefined
+        ? (heightRatio as number)
+        : heightRatio === undefined
+          ? widthRatio
+          : pickRatio(widthRatio, heightRatio);
+    scaled = {
+      width: ratio === widthRatio ? (boxWidth as number) : atLeastOne(input.width * ratio),
+      height: ratio === heightRatio ? (boxHeight as number) : atLeastOne(input.height * ratio),
+    };
+  }
+  if (!options.enlarge && (scaled.width > input.width || scaled.height > input.height)) return unchanged;
+  if (options.mode !== "fill" && options.mode !== "pad")
+    return { scaled, canvas: scaled, offset: { x: 0, y: 0 } };
+  const canvas = { width: boxWidth as number, height: boxHeight as number };
+  return {
+    scaled,
+    canvas,
+    offset: {
+      x: Math.floor((canvas.width - scaled.width) / 2),
+      y: Math.floor((canvas.height - scaled.height) / 2),
+    },
+  };
+}
+
+/** The box from w/h, or from l/s oriented like the input (Decision 4); undefined for `p` alone. */
+function targetBox(options: ResizeOptions, input: Size): { width?: number; height?: number } | undefined {
+  if (options.width !== undefined || options.height !== undefined) {
+    return { width: options.width, height: options.height };
+  }
+  if (options.long === undefined && options.short === undefined) return undefined;
+  const landscape = input.width >= input.height;
+  return landscape
+    ? { width: options.long, height: options.short }
+    : { width: options.short, height: options.long };
+}
+
+export const resize: StepModule<ResizeOptions> = {
+  kind: "step",
+  name: "resize",
+  parse(params) {
+    const raw = readNamed(params, {
+      m: oneOf("lfit", "mfit", "fill", "pad", "fixed"),
+      w: side,
+      h: side,
+      l: side,
+      s: side,
+      p: integer(1, 1000),
+      limit: oneOf("0", "1"),
+      color: hexColor,
+    });
+    if ([raw.w, raw.h, raw.l, raw.s, raw.p].every((value) => value === undefined)) {
+      throw new OssError("MissingArgument", "The action: resize needs one of w, h, l, s or p.");
+    }
+    return {
+      mode: raw.m ?? "lfit",
+      width: raw.w,
+      height: raw.h,
+      long: raw.l,
+      short: raw.s,
+      percent: raw.p,
+      enlarge: raw.limit === "0",
+      color: raw.color ?? WHITE,
+    };
+  },
+  plan(options, input) {
+    const geometry = resizeGeometry(options, input);
+    return { output: geometry.canvas, minimumInput: geometry.scaled };
+  },
+  async apply(options, image, { input }) {
+    const { scaled, canvas, offset } = resizeGeometry(options, input);
+    const resized = await resample(image, scaled);
+    if (canvas.width === scaled.width && canvas.height === scaled.height) return resized;
+    if (options.mode === "fill")
+      return cropRaster(resized, -offset.x, -offset.y, canvas.width, canvas.height);
+    const padded = createRaster(canvas.width, canvas.height, options.color);
+    drawOver(padded, resized, offset.x, offset.y);
+    return padded;
+  },
+};

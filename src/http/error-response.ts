@@ -1,0 +1,22 @@
+import { OssError } from "../errors";
+import { escapeXml } from "./xml";
+
+/** Renders any error as the OSS XML error body; anything that is not an OssError is a 500. */
+export function errorResponse(error: unknown, requestId: string, hostId: string, method: string): Response {
+  const oss =
+    error instanceof OssError ? error : new OssError("InternalError", "We encountered an internal error.");
+  if (!(error instanceof OssError)) console.error(JSON.stringify({ requestId, error: String(error) }));
+  const fields: [string, string][] = [
+    ["Code", oss.code],
+    ["Message", oss.message],
+    ["RequestId", requestId],
+    ["HostId", hostId],
+  ];
+  if (oss.ec) fields.push(["EC", oss.ec]);
+  const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error>\n${fields
+    .map(([name, value]) => `  <${name}>${escapeXml(value)}</${name}>`)
+    .join("\n")}\n</Error>\n`;
+  const headers = new Headers({ "Content-Type": "application/xml", "x-oss-request-id": requestId });
+  if (oss.ec) headers.set("x-oss-ec", oss.ec);
+  return new Response(method === "HEAD" ? null : body, { status: oss.status, headers });
+}

@@ -1,0 +1,69 @@
+import { OssError } from "../errors";
+import { evaluatePreconditions, notModified, type Validators } from "./conditional";
+import { parseRange } from "./range";
+
+export const noSuchKey = () => new OssError("NoSuchKey", "The specified key does not exist.");
+
+export function validatorsOf(object: R2Object): Validators {
+  return { etag: object.httpEtag, lastModified: object.uploaded };
+}
+
+/** The headers OSS sends for a stored object: type, validators, user metadata. */
+export function objectHeaders(object: R2Object): Headers {
+  const headers = new Headers();
+  object.writeHttpMetadata(headers);
+  if (!headers.has("Content-Type")) headers.set("Content-Type", "application/octet-stream");
+  headers.set("ETag", object.httpEtag);
+  headers.set("Last-Modified", object.uploaded.toUTCString());
+  headers.set("Accept-Ranges", "bytes");
+  headers.set("x-oss-object-type", "Normal");
+  for (const [name, value] of Object.entries(object.customMetadata ?? {}))
+    headers.set(`x-oss-meta-${name}`, value);
+  return headers;
+}
+
+/** GET/HEAD without processing: the stored bytes, with Range and conditional requests. */
+export async function serveObject(store: R2Bucket, key: string, request: Request): Promise<Response> {
+  const head = request.method === "HEAD";
+  const wantsRange = !head && request.headers.has("Range");
+  const object = head || wantsRange ? await store.head(key) : await store.get(key);
+  if (!object) throw noSuchKey();
+  const body = "body" in object ? (object as R2ObjectBody).body : undefined;
+
+  const headers = objectHeaders(object);
+  const outcome = evaluateOrCancel(request.headers, object, body);
+  if (outcome === "not-modified") return notModified(validatorsOf(object));
+
+  if (head) {
+    headers.set("Content-Length", String(object.size));
+    return new Response(null, { headers });
+  }
+  const range = wantsRange ? parseRange(request.headers.get("Range"), object.size) : undefined;
+  if (!range) {
+    const full = body ?? (await store.get(key))?.body;
+    if (!full) throw noSuchKey();
+    headers.set("Content-Length", String(object.size));
+    return new Response(full, { headers });
+  }
+  const part = await store.get(key, { range });
+  if (!part) throw noSuchKey();
+  headers.set("Content-Length", String(range.length));
+  headers.set("Content-Range", `bytes ${range.offset}-${range.offset + range.length - 1}/${object.size}`);
+  return new Response(part.body, { status: 206, headers });
+}
+
+/** Evaluates preconditions, releasing the unread body when the answer will not carry it. */
+function evaluateOrCancel(
+  headers: Headers,
+  object: R2Object,
+  body?: ReadableStream,
+): "not-modified" | undefined {
+  try {
+    const outcome = evaluatePreconditions(headers, validatorsOf(object));
+    if (outcome) void body?.cancel();
+    return outcome;
+  } catch (error) {
+    void body?.cancel();
+    throw error;
+  }
+}

@@ -1,0 +1,44 @@
+import type { BucketConfig, ServiceConfig } from "../config";
+import { OssError } from "../errors";
+
+export interface ObjectAddress {
+  readonly bucket: BucketConfig;
+  /** Object key, decoded; empty for bucket-level requests. */
+  readonly key: string;
+}
+
+/**
+ * Finds the bucket and key the way OSS clients address them: custom domains first, then
+ * virtual-hosted `<bucket>.<base-domain>`, then path-style `/<bucket>/<key>`, where a first segment
+ * that names no bucket means the default bucket serves the whole path (the Node SDK's IP endpoints).
+ */
+export function resolveAddress(url: URL, config: ServiceConfig): ObjectAddress {
+  const host = url.hostname.toLowerCase();
+  const path = url.pathname.slice(1);
+
+  const custom = config.customDomains.get(host);
+  if (custom) return { bucket: custom, key: decodeKey(path) };
+
+  const base = config.baseDomain;
+  if (base && host.endsWith(`.${base}`)) {
+    const name = host.slice(0, -base.length - 1);
+    const bucket = config.buckets.get(name);
+    if (!bucket) throw new OssError("NoSuchBucket", "The specified bucket does not exist.");
+    return { bucket, key: decodeKey(path) };
+  }
+
+  const slash = path.indexOf("/");
+  const first = decodeKey(slash < 0 ? path : path.slice(0, slash));
+  const named = config.buckets.get(first);
+  if (named) return { bucket: named, key: slash < 0 ? "" : decodeKey(path.slice(slash + 1)) };
+  if (!config.defaultBucket) throw new OssError("NoSuchBucket", "The specified bucket does not exist.");
+  return { bucket: config.defaultBucket, key: decodeKey(path) };
+}
+
+function decodeKey(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new OssError("InvalidURI", "Could not parse the specified URI.");
+  }
+}

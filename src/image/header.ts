@@ -1,0 +1,269 @@
+import { badRequest } from "../errors";
+import { type Exif, NO_EXIF, readExif } from "./exif";
+import type { ImageFormat } from "./format";
+
+/** What can be known about a source image without decoding its pixels. */
+export interface ImageHeader {
+  readonly format: ImageFormat;
+  /** Stored dimensions, before any EXIF orientation. */
+  readonly width: number;
+  readonly height: number;
+  readonly frames: number;
+  readonly exif: Exif;
+  /** Estimated IJG quality (1..100) of a JPEG source, from its luminance quantisation table. */
+  readonly jpegQuality?: number;
+  /** Colour components of a JPEG source (1 grey, 3 YCbCr/RGB, 4 CMYK/YCCK). */
+  readonly jpegComponents?: number;
+}
+
+const damaged = (why: string) => badRequest(`The image file may be damaged: ${why}.`);
+
+/** Sniffs the format from magic bytes and reads dimensions, frames and EXIF. Never decodes pixels. */
+export function readHeader(bytes: Uint8Array): ImageHeader {
+  if (bytes.length === 0) throw damaged("the object is empty");
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const ascii = (at: number, length: number) => String.fromCharCode(...bytes.subarray(at, at + length));
+
+  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff)
+    return readJpeg(bytes, view);
+  if (bytes.length >= 8 && ascii(0, 8) === "\x89PNG\r\n\x1a\n") return readPng(bytes, view);
+  if (bytes.length >= 12 && ascii(0, 4) === "RIFF" && ascii(8, 4) === "WEBP") return readWebp(bytes, view);
+  if (bytes.length >= 12 && ascii(4, 4) === "ftyp") return readIsoBmff(bytes, view);
+  if (bytes.length >= 6 && (ascii(0, 6) === "GIF87a" || ascii(0, 6) === "GIF89a"))
+    return readGif(bytes, view);
+  if (bytes.length >= 26 && ascii(0, 2) === "BM") {
+    return header("bmp", view.getInt32(18, true), Math.abs(view.getInt32(22, true)));
+  }
+  if (bytes.length >= 8 && (ascii(0, 4) === "II*\0" || ascii(0, 4) === "MM\0*")) {
+    const exif = readExif(bytes);
+    if (!exif.tiffSize) throw damaged("TIFF without ImageWidth/ImageLength");
+    return header("tiff", exif.tiffSize.width, exif.tiffSize.height, { exif });
+  }
+  throw badRequest(
+    "The object is not an image in a format this service reads (JPEG, PNG, WebP, AVIF, GIF, BMP).",
+  );
+}
+
+function header(
+  format: ImageFormat,
+  width: number,
+  height: number,
+  extra: Partial<Omit<ImageHeader, "format" | "width" | "height">> = {},
+): ImageHeader {
+  if (!(width > 0 && height > 0)) throw damaged(`${format} header gives no valid size`);
+  return { format, width, height, frames: 1, exif: NO_EXIF, ...extra };
+}
+
+const SOF_MARKERS = new Set([0xc0, 0xc1, 0xc2, 0xc3, 0xc5, 0xc6, 0xc7, 0xc9, 0xca, 0xcb, 0xcd, 0xce, 0xcf]);
+
+function readJpeg(bytes: Uint8Array, view: DataView): ImageHeader {
+  let exif = NO_EXIF;
+  let lumaTable: number[] | undefined;
+  let size: { width: number; height: number; components: number } | undefined;
+  let pos = 2;
+  while (pos + 4 <= bytes.length) {
+    if (bytes[pos] !== 0xff) throw damaged("JPEG marker expected");
+    const marker = bytes[pos + 1];
+    if (marker === 0xff) {
+      pos++;
+      continue;
+    }
+    const length = view.getUint16(pos + 2);
+    const segment = pos + 4;
+    const end = pos + 2 + length;
+    if (length < 2 || end > bytes.length) throw damaged("JPEG segment runs past the end of the file");
+    if (marker === 0xda) {
+      if (!size) throw damaged("JPEG scan before frame header");
+      if (!hasEndOfImage(bytes, end)) throw damaged("JPEG data is truncated");
+      return header("jpg", size.width, size.height, {
+        exif,
+        jpegComponents: size.components,
+        jpegQuality: lumaTable && estimateQuality(lumaTable),
+      });
+    }
+    if (
+      marker === 0xe1 &&
+      length >= 8 &&
+      String.fromCharCode(...bytes.subarray(segment, segment + 6)) === "Exif\0\0"
+    ) {
+      exif = readExif(bytes.subarray(segment + 6, end));
+    } else if (marker === 0xdb) {
+      lumaTable ??= readLumaTable(bytes, segment, end);
+    } else if (SOF_MARKERS.has(marker) && length >= 8) {
+      size = {
+        height: view.getUint16(segment + 1),
+        width: view.getUint16(segment + 3),
+        components: bytes[segment + 5],
+      };
+    }
+    pos = end;
+  }
+  throw damaged("JPEG data is truncated");
+}
+
+/** Entropy-coded data never contains FF D9, so a missing EOI after the first scan means truncation. */
+function hasEndOfImage(bytes: Uint8Array, scanStart: number): boolean {
+  for (let i = bytes.length - 2; i >= scanStart; i--) {
+    if (bytes[i] === 0xff && bytes[i + 1] === 0xd9) return true;
+  }
+  return false;
+}
+
+function readLumaTable(bytes: Uint8Array, start: number, end: number): number[] | undefined {
+  let pos = start;
+  while (pos < end) {
+    const precision = bytes[pos] >> 4;
+    const id = bytes[pos] & 0x0f;
+    const step = precision ? 2 : 1;
+    if (pos + 1 + 64 * step > end) return undefined;
+    if (id === 0) {
+      return Array.from({ length: 64 }, (_, i) =>
+        precision ? (bytes[pos + 1 + 2 * i] << 8) | bytes[pos + 2 + 2 * i] : bytes[pos + 1 + i],
+      );
+    }
+    pos += 1 + 64 * step;
+  }
+  return undefined;
+}
+
+/** The IJG standard luminance quantisation table (ITU T.81 Annex K), which quality scales. */
+const STANDARD_LUMA = [
+  16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56, 14, 17, 22,
+  29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92, 49, 64, 78, 87, 103,
+  121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
+];
+const STANDARD_LUMA_SUM = STANDARD_LUMA.reduce((a, b) => a + b, 0);
+
+/**
+ * Inverts libjpeg's quality scaling: a table is the standard one scaled by S% where
+ * S = 5000/q for q < 50 and S = 200 - 2q otherwise.
+ */
+function estimateQuality(table: number[]): number {
+  const scale = (table.reduce((a, b) => a + b, 0) * 100) / STANDARD_LUMA_SUM;
+  const quality = scale <= 100 ? (200 - scale) / 2 : 5000 / scale;
+  return Math.min(100, Math.max(1, Math.round(quality)));
+}
+
+function readPng(bytes: Uint8Array, view: DataView): ImageHeader {
+  if (bytes.length < 33 || String.fromCharCode(...bytes.subarray(12, 16)) !== "IHDR")
+    throw damaged("PNG without IHDR");
+  let frames = 1;
+  let pos = 8;
+  while (pos + 12 <= bytes.length) {
+    const length = view.getUint32(pos);
+    const type = String.fromCharCode(...bytes.subarray(pos + 4, pos + 8));
+    if (type === "acTL" && length >= 8 && pos + 16 <= bytes.length)
+      frames = Math.max(1, view.getUint32(pos + 8));
+    if (type === "IDAT" || type === "IEND") break;
+    pos += 12 + length;
+  }
+  return header("png", view.getUint32(16), view.getUint32(20), { frames });
+}
+
+function readWebp(bytes: Uint8Array, view: DataView): ImageHeader {
+  let width = 0;
+  let height = 0;
+  let frames = 0;
+  let exif = NO_EXIF;
+  let pos = 12;
+  while (pos + 8 <= bytes.length) {
+    const type = String.fromCharCode(...bytes.subarray(pos, pos + 4));
+    const length = view.getUint32(pos + 4, true);
+    const data = pos + 8;
+    if (type === "VP8X" && data + 10 <= bytes.length) {
+      width = 1 + (view.getUint32(data + 4, true) & 0xffffff);
+      height = 1 + (view.getUint32(data + 7, true) & 0xffffff);
+    } else if (type === "VP8 " && data + 10 <= bytes.length && !width) {
+      width = view.getUint16(data + 6, true) & 0x3fff;
+      height = view.getUint16(data + 8, true) & 0x3fff;
+    } else if (type === "VP8L" && data + 5 <= bytes.length && !width) {
+      const bits = view.getUint32(data + 1, true);
+      width = 1 + (bits & 0x3fff);
+      height = 1 + ((bits >> 14) & 0x3fff);
+    } else if (type === "ANMF") {
+      frames++;
+    } else if (type === "EXIF" && data + length <= bytes.length) {
+      const payload = bytes.subarray(data, data + length);
+      const start = String.fromCharCode(...payload.subarray(0, 6)) === "Exif\0\0" ? 6 : 0;
+      exif = readExif(payload.subarray(start));
+    }
+    pos = data + length + (length & 1);
+  }
+  return header("webp", width, height, { frames: Math.max(1, frames), exif });
+}
+
+const AVIF_BRANDS = new Set(["avif", "avis"]);
+const HEIF_BRANDS = new Set(["heic", "heix", "hevc", "hevx", "heim", "heis", "mif1", "msf1"]);
+
+/** AVIF and HEIC: ISO base media files; the size is the largest `ispe` (image spatial extents). */
+function readIsoBmff(bytes: Uint8Array, view: DataView): ImageHeader {
+  const ftypLength = view.getUint32(0);
+  const brands: string[] = [];
+  for (let at = 8; at + 4 <= Math.min(ftypLength, bytes.length); at += 4) {
+    if (at !== 12) brands.push(String.fromCharCode(...bytes.subarray(at, at + 4)));
+  }
+  const format = brands.some((b) => AVIF_BRANDS.has(b))
+    ? "avif"
+    : brands.some((b) => HEIF_BRANDS.has(b))
+      ? "heic"
+      : undefined;
+  if (!format) throw badRequest("The object is an ISO media file but not an AVIF or HEIF image.");
+
+  let width = 0;
+  let height = 0;
+  const CONTAINERS = new Set(["meta", "iprp", "ipco"]);
+  const walk = (start: number, end: number, depth: number) => {
+    let pos = start;
+    while (pos + 8 <= end && depth < 8) {
+      let size = view.getUint32(pos);
+      const type = String.fromCharCode(...bytes.subarray(pos + 4, pos + 8));
+      if (size === 0) size = end - pos;
+      if (size < 8 || pos + size > end) return;
+      if (type === "ispe" && size >= 20) {
+        const w = view.getUint32(pos + 12);
+        const h = view.getUint32(pos + 16);
+        if (w * h > width * height) {
+          width = w;
+          height = h;
+        }
+      } else if (CONTAINERS.has(type)) {
+        walk(pos + (type === "meta" ? 12 : 8), pos + size, depth + 1);
+      }
+      pos += size;
+    }
+  };
+  walk(0, bytes.length, 0);
+  return header(format, width, height);
+}
+
+function readGif(bytes: Uint8Array, view: DataView): ImageHeader {
+  const width = view.getUint16(6, true);
+  const height = view.getUint16(8, true);
+  return header("gif", width, height, { frames: Math.max(1, countGifFrames(bytes)) });
+}
+
+function countGifFrames(bytes: Uint8Array): number {
+  const skipSubBlocks = (at: number) => {
+    let pos = at;
+    while (pos < bytes.length && bytes[pos] !== 0) pos += bytes[pos] + 1;
+    return pos + 1;
+  };
+  let pos = 13;
+  if (bytes.length > 10 && bytes[10] & 0x80) pos += 3 << ((bytes[10] & 7) + 1);
+  let frames = 0;
+  while (pos < bytes.length) {
+    const block = bytes[pos];
+    if (block === 0x2c) {
+      frames++;
+      const packed = bytes[pos + 9];
+      pos += 10;
+      if (packed & 0x80) pos += 3 << ((packed & 7) + 1);
+      pos = skipSubBlocks(pos + 1);
+    } else if (block === 0x21) {
+      pos = skipSubBlocks(pos + 2);
+    } else {
+      break;
+    }
+  }
+  return frames;
+}

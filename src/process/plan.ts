@@ -1,0 +1,123 @@
+import { decoderFor, encoderFor } from "../codecs";
+import type { Encoder } from "../codecs/types";
+import { imageTooLarge } from "../errors";
+import type { ImageFormat } from "../image/format";
+import type { ImageHeader } from "../image/header";
+import type { Size } from "../image/raster";
+import { checkOutputSize, checkSourceSize, STEP_BYTES_PER_PIXEL } from "../limits";
+import type { BoundAction, OutputSettings, PlanContext, StepGeometry } from "./types";
+
+type StepAction = Extract<BoundAction, { kind: "step" }>;
+
+export interface PlannedStep {
+  readonly action: StepAction;
+  readonly geometry: StepGeometry;
+}
+
+/** Everything decided before a pixel moves: sizes, decode scale, output encoding, memory. */
+export interface Plan {
+  readonly context: PlanContext;
+  /** Scale requested from the decoder (1, 1/2, 1/4 or 1/8): shrink-on-load. */
+  readonly decodeScale: number;
+  /** EXIF orientation to apply after decoding (1 = none). */
+  readonly orientation: number;
+  readonly steps: readonly PlannedStep[];
+  readonly outputFormat: ImageFormat;
+  readonly encoder: Encoder;
+  readonly quality?: number | "lossless";
+  readonly progressive: boolean;
+  readonly estimatedBytes: number;
+}
+
+const DECODE_SCALES = [1 / 8, 1 / 4, 1 / 2];
+
+/** Used when the source format cannot be written (Decision 1). */
+const FALLBACK_FORMAT: ImageFormat = "jpg";
+
+export function planProcess(actions: readonly BoundAction[], header: ImageHeader, budgetBytes: number): Plan {
+  checkSourceSize(header);
+  const decoder = decoderFor(header.format);
+
+  const settings: OutputSettings = { progressive: false, autoOrient: true };
+  for (const action of actions) if (action.kind === "setting") action.configure(settings);
+
+  const outputFormat = settings.format ?? (encoderFor(header.format) ? header.format : FALLBACK_FORMAT);
+  const encoder = encoderFor(outputFormat) as Encoder;
+  const context: PlanContext = { source: header, outputHasAlpha: encoder.hasAlpha };
+
+  const orientation = settings.autoOrient ? header.exif.orientation : 1;
+  const upright: Size =
+    orientation >= 5
+      ? { width: header.height, height: header.width }
+      : { width: header.width, height: header.height };
+
+  const steps: PlannedStep[] = [];
+  let current = upright;
+  let firstMinimumInput: Size | undefined;
+  let largestStep = 0;
+  for (const action of actions) {
+    if (action.kind !== "step") continue;
+    const { output, minimumInput } = action.plan(current, context);
+    checkOutputSize(output, encoder.maxSide);
+    if (steps.length === 0) firstMinimumInput = minimumInput;
+    largestStep = Math.max(largestStep, area(current) + area(output));
+    steps.push({ action, geometry: { input: current, output } });
+    current = output;
+  }
+  checkOutputSize(current, encoder.maxSide);
+
+  const decodeScale = firstMinimumInput ? shrinkOnLoadScale(upright, firstMinimumInput) : 1;
+  const decoded = decoder.decodedSize(header, decodeScale);
+  if (orientation > 1) largestStep = Math.max(largestStep, 2 * area(decoded));
+  const estimatedBytes =
+    area(decoded) * decoder.bytesPerPixel(header) +
+    largestStep * STEP_BYTES_PER_PIXEL +
+    area(current) * encoder.bytesPerPixel;
+  if (estimatedBytes > budgetBytes) {
+    throw imageTooLarge(
+      `Processing this ${header.width}x${header.height} image needs about ${mib(estimatedBytes)} MiB; this service allows ${mib(budgetBytes)} MiB per request.`,
+    );
+  }
+
+  return {
+    context,
+    decodeScale,
+    orientation,
+    steps,
+    outputFormat,
+    encoder,
+    quality: resolveQuality(settings, header),
+    progressive: settings.progressive,
+    estimatedBytes,
+  };
+}
+
+/** The smallest DCT scale whose result still covers what the first resampling step needs. */
+function shrinkOnLoadScale(source: Size, needed: Size): number {
+  for (const scale of DECODE_SCALES) {
+    if (
+      Math.ceil(source.width * scale) >= needed.width &&
+      Math.ceil(source.height * scale) >= needed.height
+    ) {
+      return scale;
+    }
+  }
+  return 1;
+}
+
+/**
+ * Reference §11: `q` scales the source JPEG's own quality, `Q` caps at it (never raises it).
+ * Without a known source quality (non-JPEG sources) both are absolute.
+ */
+function resolveQuality(settings: OutputSettings, header: ImageHeader): number | "lossless" | undefined {
+  const setting = settings.quality;
+  if (!setting || setting.value === "lossless") return setting?.value;
+  const source = header.jpegQuality;
+  if (source === undefined) return setting.value;
+  return setting.mode === "relative"
+    ? Math.max(1, Math.round((source * setting.value) / 100))
+    : Math.min(setting.value, source);
+}
+
+const area = (size: Size) => size.width * size.height;
+const mib = (bytes: number) => Math.ceil(bytes / (1024 * 1024));

@@ -1,0 +1,116 @@
+import type { ImageFormat } from "../image/format";
+import type { ImageHeader } from "../image/header";
+import type { Raster, Size } from "../image/raster";
+
+/** The source object as the pipeline sees it. */
+export interface SourceImage {
+  readonly bytes: Uint8Array;
+  readonly header: ImageHeader;
+}
+
+/** What processing answers with: an encoded image, or a report such as `info`'s JSON. */
+export interface ProcessOutput {
+  readonly body: Uint8Array;
+  readonly contentType: string;
+}
+
+/** One action's parameters as written: `rotate,90` has a bare value, `resize,w_100` named ones. */
+export interface ActionParams {
+  readonly action: string;
+  readonly bare?: string;
+  readonly named: ReadonlyMap<string, string>;
+}
+
+export type QualitySetting = { readonly mode: "relative" | "absolute"; readonly value: number | "lossless" };
+
+/** Settings that change how the result is encoded rather than its pixels. */
+export interface OutputSettings {
+  /** Undefined keeps the source format. */
+  format?: ImageFormat;
+  quality?: QualitySetting;
+  progressive: boolean;
+  /** Apply the EXIF orientation before anything else (OSS default). */
+  autoOrient: boolean;
+}
+
+export interface PlanContext {
+  readonly source: ImageHeader;
+  /** Whether the output format keeps alpha, which decides how exposed areas are filled. */
+  readonly outputHasAlpha: boolean;
+}
+
+export interface StepPlan {
+  readonly output: Size;
+  /**
+   * The smallest input from which the step loses nothing: set only by steps that resample, which
+   * lets the decoder shrink on load. Steps without it need their input at exactly the planned size.
+   */
+  readonly minimumInput?: Size;
+}
+
+/** The planned geometry of one step: the size it is given and the size it returns. */
+export interface StepGeometry {
+  readonly input: Size;
+  readonly output: Size;
+}
+
+interface ModuleBase<O> {
+  readonly name: string;
+  parse(params: ActionParams): O;
+}
+
+/** Changes output settings only (format, quality, interlace, auto-orient). */
+export interface SettingModule<O> extends ModuleBase<O> {
+  readonly kind: "setting";
+  configure(options: O, settings: OutputSettings): void;
+}
+
+/** Transforms pixels. `plan` must predict exactly the size `apply` produces. */
+export interface StepModule<O> extends ModuleBase<O> {
+  readonly kind: "step";
+  plan(options: O, input: Size, context: PlanContext): StepPlan;
+  apply(options: O, image: Raster, geometry: StepGeometry, context: PlanContext): Raster | Promise<Raster>;
+}
+
+/** Answers with a description of the source instead of an image; must stand alone. */
+export interface ReportModule<O> extends ModuleBase<O> {
+  readonly kind: "report";
+  report(options: O, source: SourceImage): ProcessOutput;
+}
+
+export type ActionModule<O> = SettingModule<O> | StepModule<O> | ReportModule<O>;
+
+/** A parsed action: its module with validated options bound in, so callers need not know `O`. */
+export type BoundAction =
+  | { readonly kind: "setting"; readonly name: string; configure(settings: OutputSettings): void }
+  | {
+      readonly kind: "step";
+      readonly name: string;
+      plan(input: Size, context: PlanContext): StepPlan;
+      apply(image: Raster, geometry: StepGeometry, context: PlanContext): Raster | Promise<Raster>;
+    }
+  | {
+      readonly kind: "report";
+      readonly name: string;
+      report(source: SourceImage): ProcessOutput;
+    };
+
+export function bindAction<O>(module: ActionModule<O>, options: O): BoundAction {
+  switch (module.kind) {
+    case "setting":
+      return {
+        kind: "setting",
+        name: module.name,
+        configure: (settings) => module.configure(options, settings),
+      };
+    case "step":
+      return {
+        kind: "step",
+        name: module.name,
+        plan: (input, context) => module.plan(options, input, context),
+        apply: (image, geometry, context) => module.apply(options, image, geometry, context),
+      };
+    case "report":
+      return { kind: "report", name: module.name, report: (source) => module.report(options, source) };
+  }
+}

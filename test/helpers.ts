@@ -1,0 +1,158 @@
+import { env, SELF } from "cloudflare:test";
+import { expect, inject } from "vitest";
+import { decodeImage } from "../src/codecs";
+import { avifEncoder } from "../src/codecs/avif";
+import { jpegEncoder } from "../src/codecs/jpeg";
+import { pngEncoder } from "../src/codecs/png";
+import { webpEncoder } from "../src/codecs/webp";
+import { readHeader } from "../src/image/header";
+import type { Raster, Rgba } from "../src/image/raster";
+
+export const ORIGIN = "http://127.0.0.1:8787";
+
+export const RED: Rgba = [255, 0, 0, 255];
+export const GREEN: Rgba = [0, 255, 0, 255];
+export const BLUE: Rgba = [0, 0, 255, 255];
+export const YELLOW: Rgba = [255, 255, 0, 255];
+
+export function makeRaster(width: number, height: number, colourAt: (x: number, y: number) => Rgba): Raster {
+  const data = new Uint8ClampedArray(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) data.set(colourAt(x, y), (y * width + x) * 4);
+  }
+  return { width, height, data };
+}
+
+/** Red | green over blue | yellow: every transform shows in which colour lands where. */
+export function quadrants(width: number, height: number): Raster {
+  return makeRaster(width, height, (x, y) =>
+    y < height / 2 ? (x < width / 2 ? RED : GREEN) : x < width / 2 ? BLUE : YELLOW,
+  );
+}
+
+export const encode = {
+  jpg: (image: Raster, quality = 90) => jpegEncoder.encode(image, { quality, progressive: false }),
+  png: (image: Raster) => pngEncoder.encode(image, { progressive: false }),
+  webp: (image: Raster) => webpEncoder.encode(image, { quality: 90, progressive: false }),
+  avif: (image: Raster) => avifEncoder.encode(image, { quality: 80, progressive: false }),
+};
+
+export function fixture(name: string): Uint8Array {
+  return Uint8Array.from(atob(inject("fixtures")[name]), (c) => c.charCodeAt(0));
+}
+
+let counter = 0;
+/** A fresh key per call, so tests never see each other's objects or cached variants. */
+export function uniqueKey(name: string): string {
+  counter++;
+  return `t${Date.now().toString(36)}-${counter}/${name}`;
+}
+
+export async function put(key: string, bytes: Uint8Array, contentType?: string, bucket: R2Bucket = env.DEMO) {
+  return bucket.put(key, bytes, { httpMetadata: contentType ? { contentType } : undefined });
+}
+
+/** Puts the bytes under a new key and returns the path-style URL path (`/demo/<key>`). */
+export async function upload(name: string, bytes: Uint8Array, contentType?: string): Promise<string> {
+  const key = uniqueKey(name);
+  await put(key, bytes, contentType);
+  return `/demo/${key.split("/").map(encodeURIComponent).join("/")}`;
+}
+
+export function request(path: string, init?: RequestInit): Promise<Response> {
+  return SELF.fetch(new URL(path, ORIGIN), init);
+}
+
+export const process = (path: string, value: string, init?: RequestInit) =>
+  request(`${path}?x-oss-process=${value}`, init);
+
+export interface DecodedOutput extends Raster {
+  readonly format: string;
+  readonly bytes: Uint8Array;
+}
+
+/** Decodes a processed response and checks it is a 200 image. */
+export async function decoded(response: Response): Promise<DecodedOutput> {
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  expect(response.status, new TextDecoder().decode(bytes.slice(0, 300))).toBe(200);
+  const header = readHeader(bytes);
+  const image = await decodeImage(bytes, header, 1);
+  return { ...image, format: header.format, bytes };
+}
+
+export function pixel(image: Raster, x: number, y: number): number[] {
+  const i = (y * image.width + x) * 4;
+  return Array.from(image.data.subarray(i, i + 4));
+}
+
+/** Asserts a pixel is within `tolerance` of a colour on every channel (lossy codecs drift a little). */
+export function expectColour(image: Raster, x: number, y: number, colour: Rgba, tolerance = 24): void {
+  const actual = pixel(image, x, y);
+  const close = actual.every((value, i) => Math.abs(value - colour[i]) <= tolerance);
+  expect(close, `pixel (${x}, ${y}) is ${actual}, expected about ${colour}`).toBe(true);
+}
+
+/** The JPEG frame type: "SOF0" baseline, "SOF2" progressive. */
+export function jpegFrameType(bytes: Uint8Array): string | undefined {
+  let pos = 2;
+  while (pos + 4 <= bytes.length && bytes[pos] === 0xff) {
+    const marker = bytes[pos + 1];
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      return `SOF${marker - 0xc0}`;
+    }
+    pos += 2 + ((bytes[pos + 2] << 8) | bytes[pos + 3]);
+  }
+  return undefined;
+}
+
+/** The OSS XML error body's fields. */
+export async function ossError(
+  response: Response,
+): Promise<{ status: number; code?: string; message?: string }> {
+  const text = await response.text();
+  expect(response.headers.get("Content-Type")).toBe("application/xml");
+  expect(response.headers.get("x-oss-request-id")).toMatch(/^[0-9A-F]{24}$/);
+  const field = (name: string) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(text)?.[1];
+  expect(field("RequestId")).toBe(response.headers.get("x-oss-request-id"));
+  return { status: response.status, code: field("Code"), message: field("Message") };
+}
+
+/** Inserts an APP1 EXIF segment carrying `orientation` right after the JPEG's SOI marker. */
+export function withOrientation(jpeg: Uint8Array, orientation: number): Uint8Array {
+  const tiff = [
+    0x4d,
+    0x4d,
+    0x00,
+    0x2a,
+    0x00,
+    0x00,
+    0x00,
+    0x08, // big-endian TIFF header, IFD0 at 8
+    0x00,
+    0x01, // one entry
+    0x01,
+    0x12,
+    0x00,
+    0x03,
+    0x00,
+    0x00,
+    0x00,
+    0x01,
+    0x00,
+    orientation,
+    0x00,
+    0x00, // Orientation SHORT
+    0x00,
+    0x00,
+    0x00,
+    0x00, // no next IFD
+  ];
+  const payload = [0x45, 0x78, 0x69, 0x66, 0x00, 0x00, ...tiff];
+  const length = payload.length + 2;
+  const segment = [0xff, 0xe1, length >> 8, length & 0xff, ...payload];
+  const out = new Uint8Array(jpeg.length + segment.length);
+  out.set(jpeg.subarray(0, 2));
+  out.set(segment, 2);
+  out.set(jpeg.subarray(2), 2 + segment.length);
+  return out;
+}
