@@ -33,7 +33,8 @@ export async function openLocalBuckets(stateDir = STATE_DIR) {
     /** Resolves to the R2 bucket binding for a bucket name. */
     bucket: async (name) => {
       const binding = buckets[name];
-      if (!binding) throw new Error(`unknown bucket ${name}; wrangler.toml defines: ${Object.keys(buckets).join(", ")}`);
+      if (!binding)
+        throw new Error(`unknown bucket ${name}; wrangler.toml defines: ${Object.keys(buckets).join(", ")}`);
       return mf.getR2Bucket(binding);
     },
     dispose: () => mf.dispose(),

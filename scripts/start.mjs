@@ -1,0 +1,50 @@
+// npm start: loads samples/ into the local `demo` bucket, then runs the Worker in the real Workers
+// runtime (wrangler dev, workerd) on 127.0.0.1:$PORT (default 8787) with local R2 in .wrangler/state.
+import { spawn } from "node:child_process";
+import { STATE_DIR } from "./lib/buckets.mjs";
+import { seed } from "./seed.mjs";
+
+const port = Number(process.env.PORT ?? 8787);
+const base = `http://127.0.0.1:${port}`;
+
+const count = await seed(new URL("../samples/", import.meta.url).pathname, "demo", { quiet: true });
+console.log(`Loaded ${count} sample images into the local bucket "demo".`);
+
+const wrangler = spawn(
+  "npx",
+  ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", STATE_DIR],
+  { stdio: "inherit", env: { WRANGLER_SEND_METRICS: "false", ...process.env } },
+);
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => wrangler.kill(signal));
+wrangler.on("exit", (code) => process.exit(code ?? 0));
+
+const EXAMPLES = [
+  "/demo/sample.jpg",
+  "/demo/sample.jpg?x-oss-process=image/resize,w_200/interlace,1",
+  "/demo/sample.jpg?x-oss-process=image/resize,m_fill,w_300,h_300/format,webp",
+  "/demo/sample.jpg?x-oss-process=image/crop,w_400,h_300,g_center/rotate,30/format,png",
+  "/demo/sideways-exif6.jpg?x-oss-process=image/resize,h_200",
+  "/demo/sideways-exif6.jpg?x-oss-process=image/auto-orient,0/resize,h_200",
+  "/demo/logo.png?x-oss-process=image/resize,m_pad,w_300,h_200,color_FF0000",
+  "/demo/sample.webp?x-oss-process=image/resize,p_50/format,avif",
+  "/demo/sample.jpg?x-oss-process=image/quality,q_60/format,jpg",
+  "/demo/sample.jpg?x-oss-process=image/info",
+];
+
+async function waitUntilReady() {
+  for (let attempt = 0; attempt < 120; attempt++) {
+    try {
+      await fetch(`${base}/demo/sample.jpg`, { method: "HEAD" });
+      return true;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+  return false;
+}
+
+if (await waitUntilReady()) {
+  console.log(`\nOSS image processing is serving local R2 at ${base}. Try:\n`);
+  for (const path of EXAMPLES) console.log(`  ${base}${path}`);
+  console.log("\nAdd your own images with: npm run seed -- <folder> [--bucket <name>]\n");
+}
