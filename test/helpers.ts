@@ -112,7 +112,11 @@ export async function ossError(
   const text = await response.text();
   expect(response.headers.get("Content-Type")).toBe("application/xml");
   expect(response.headers.get("x-oss-request-id")).toMatch(/^[0-9A-F]{24}$/);
-  const field = (name: string) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(text)?.[1];
+  const entities: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
+  const field = (name: string) =>
+    new RegExp(`<${name}>([^<]*)</${name}>`)
+      .exec(text)?.[1]
+      .replace(/&(\w+);/g, (_, entity) => entities[entity]);
   expect(field("RequestId")).toBe(response.headers.get("x-oss-request-id"));
   return { status: response.status, code: field("Code"), message: field("Message") };
 }

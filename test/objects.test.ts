@@ -1,0 +1,136 @@
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { ORIGIN, ossError, put, request, uniqueKey, upload } from "./helpers";
+
+const TEXT = new TextEncoder().encode("0123456789abcdefghij");
+
+describe("addressing", () => {
+  it("serves path-style /<bucket>/<key>", async () => {
+    const path = await upload("hello.txt", TEXT, "text/plain");
+    const res = await request(path);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("0123456789abcdefghij");
+  });
+
+  it("serves the whole path from the default bucket when the first segment names no bucket", async () => {
+    const key = uniqueKey("nested/dir/file.txt");
+    await put(key, TEXT, "text/plain");
+    const res = await request(`/${key}`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("0123456789abcdefghij");
+  });
+
+  it("serves virtual-hosted <bucket>.<base-domain>", async () => {
+    const key = uniqueKey("v.txt");
+    await env.DEMO_PRIVATE.put(key, TEXT);
+    const res = await request(`http://demo-private.localhost:8787/${key}`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("0123456789abcdefghij");
+  });
+
+  it("serves a custom domain mapped to one bucket, whose path is the whole key", async () => {
+    const key = uniqueKey("demo/inner.txt");
+    await put(key, TEXT);
+    const res = await request(`http://images.example.test/${key}`);
+    expect(res.status).toBe(200);
+  });
+
+  it("answers NoSuchBucket for an unknown virtual-hosted bucket", async () => {
+    const res = await request("http://nope.localhost:8787/a.txt");
+    expect(await ossError(res)).toMatchObject({ status: 404, code: "NoSuchBucket" });
+  });
+
+  it("decodes keys with spaces, slashes and any UTF-8", async () => {
+    const key = uniqueKey("照片 目录/my photo+1 (2).txt");
+    await put(key, TEXT);
+    const encoded = key.split("/").map(encodeURIComponent).join("/");
+    expect((await request(`/demo/${encoded}`)).status).toBe(200);
+    // %2F in a key segment is a slash, as OSS clients encode it.
+    expect((await request(`/demo/${encodeURIComponent(key)}`)).status).toBe(200);
+  });
+
+  it("rejects malformed percent-encoding with InvalidURI", async () => {
+    const res = await request("/demo/bad%E0%A4%A.txt");
+    expect(await ossError(res)).toMatchObject({ status: 400, code: "InvalidURI" });
+  });
+});
+
+describe("stored objects", () => {
+  it("returns the bytes with Content-Type, Content-Length, ETag and Last-Modified", async () => {
+    const path = await upload("meta.txt", TEXT, "text/plain");
+    const res = await request(path);
+    expect(res.headers.get("Content-Type")).toBe("text/plain");
+    expect(res.headers.get("Content-Length")).toBe("20");
+    expect(res.headers.get("ETag")).toMatch(/^"[0-9a-f]{32}"$/);
+    expect(Date.parse(res.headers.get("Last-Modified") ?? "")).not.toBeNaN();
+    expect(res.headers.get("x-oss-request-id")).toMatch(/^[0-9A-F]{24}$/);
+  });
+
+  it("answers HEAD with the headers and no body", async () => {
+    const path = await upload("head.txt", TEXT, "text/plain");
+    const res = await request(path, { method: "HEAD" });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("Content-Length")).toBe("20");
+    expect(await res.text()).toBe("");
+  });
+
+  it("answers a missing key with 404 NoSuchKey in OSS XML", async () => {
+    const res = await request(`/demo/${uniqueKey("missing.jpg")}`);
+    expect(await ossError(res)).toMatchObject({ status: 404, code: "NoSuchKey" });
+    const head = await request(`/demo/${uniqueKey("missing.jpg")}`, { method: "HEAD" });
+    expect(head.status).toBe(404);
+  });
+
+  it("gives 206 for a Range, including open and suffix ranges", async () => {
+    const path = await upload("range.txt", TEXT);
+    const part = await request(path, { headers: { Range: "bytes=2-5" } });
+    expect(part.status).toBe(206);
+    expect(part.headers.get("Content-Range")).toBe("bytes 2-5/20");
+    expect(await part.text()).toBe("2345");
+    const open = await request(path, { headers: { Range: "bytes=15-" } });
+    expect(await open.text()).toBe("fghij");
+    const suffix = await request(path, { headers: { Range: "bytes=-3" } });
+    expect(suffix.headers.get("Content-Range")).toBe("bytes 17-19/20");
+    expect(await suffix.text()).toBe("hij");
+  });
+
+  it("ignores malformed or multiple ranges and answers 416 for a start past the end", async () => {
+    const path = await upload("range2.txt", TEXT);
+    expect((await request(path, { headers: { Range: "bytes=0-1,4-5" } })).status).toBe(200);
+    expect((await request(path, { headers: { Range: "chars=1-2" } })).status).toBe(200);
+    const past = await request(path, { headers: { Range: "bytes=20-30" } });
+    expect(await ossError(past)).toMatchObject({ status: 416, code: "InvalidRange" });
+  });
+
+  it("answers conditional requests with 304 and 412", async () => {
+    const path = await upload("cond.txt", TEXT);
+    const first = await request(path);
+    const etag = first.headers.get("ETag") as string;
+    const lastModified = first.headers.get("Last-Modified") as string;
+    await first.arrayBuffer();
+
+    const byEtag = await request(path, { headers: { "If-None-Match": etag } });
+    expect(byEtag.status).toBe(304);
+    expect(byEtag.headers.get("ETag")).toBe(etag);
+    expect((await request(path, { headers: { "If-None-Match": '"other"' } })).status).toBe(200);
+    expect((await request(path, { headers: { "If-Modified-Since": lastModified } })).status).toBe(304);
+    const earlier = new Date(Date.parse(lastModified) - 60_000).toUTCString();
+    expect((await request(path, { headers: { "If-Modified-Since": earlier } })).status).toBe(200);
+
+    const failed = await request(path, { headers: { "If-Match": '"other"' } });
+    expect(await ossError(failed)).toMatchObject({ status: 412, code: "PreconditionFailed" });
+    expect((await request(path, { headers: { "If-Match": etag } })).status).toBe(200);
+    const unmodified = await request(path, { headers: { "If-Unmodified-Since": earlier } });
+    expect(unmodified.status).toBe(412);
+  });
+
+  it("answers methods it does not serve with an OSS error, not a 5xx", async () => {
+    const res = await request(`${ORIGIN}/demo/x.jpg`, { method: "PATCH", body: "x" });
+    expect(await ossError(res)).toMatchObject({ status: 405, code: "MethodNotAllowed" });
+  });
+
+  it("answers bucket-level requests with NotImplemented", async () => {
+    const res = await request("/demo/");
+    expect(await ossError(res)).toMatchObject({ status: 501, code: "NotImplemented" });
+  });
+});

@@ -1,0 +1,173 @@
+import { env } from "cloudflare:test";
+import MOZJPEG_ENCODER from "@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm";
+import encodeMozjpeg, { init as initMozjpegEncoder } from "@jsquash/jpeg/encode";
+import { describe, expect, it } from "vitest";
+import {
+  decoded,
+  encode,
+  expectColour,
+  fixture,
+  ossError,
+  process,
+  quadrants,
+  RED,
+  upload,
+  YELLOW,
+} from "./helpers";
+
+/** A JPEG header claiming any size: SOI, SOF0, SOS, EOI. Decoding it would fail; planning must not get there. */
+function jpegClaiming(width: number, height: number): Uint8Array {
+  return new Uint8Array([
+    0xff,
+    0xd8,
+    0xff,
+    0xc0,
+    0x00,
+    0x11,
+    0x08,
+    height >> 8,
+    height & 0xff,
+    width >> 8,
+    width & 0xff,
+    0x03,
+    0x01,
+    0x22,
+    0x00,
+    0x02,
+    0x11,
+    0x01,
+    0x03,
+    0x11,
+    0x01,
+    0xff,
+    0xda,
+    0x00,
+    0x0c,
+    0x03,
+    0x01,
+    0x00,
+    0x02,
+    0x11,
+    0x03,
+    0x11,
+    0x00,
+    0x3f,
+    0x00,
+    0x00,
+    0x00,
+    0xff,
+    0xd9,
+  ]);
+}
+
+describe("sources", () => {
+  it("decodes greyscale JPEG", async () => {
+    // The service never writes greyscale JPEG, so make one with mozjpeg directly (color_space 1 = GRAYSCALE).
+    await initMozjpegEncoder(MOZJPEG_ENCODER);
+    const greyscale = new Uint8Array(await encodeMozjpeg(quadrants(64, 48), { quality: 90, color_space: 1 }));
+    const path = await upload("grey.jpg", greyscale);
+    const out = await decoded(await process(path, "image/resize,w_32/format,png"));
+    expect([out.width, out.height]).toEqual([32, 24]);
+    const [r, g, b] = Array.from(out.data.subarray(0, 3));
+    expect(r).toBe(g);
+    expect(g).toBe(b);
+  });
+
+  it("decodes Adobe CMYK JPEG with the right hues, not inverted", async () => {
+    // sharp wrote this file from red/green/blue/yellow quadrants through its CMYK profile and embeds
+    // no ICC profile, so there is no single right RGB: sharp reads it back as (232,0,21) (191,207,0)
+    // (27,60,140) (253,237,0); device CMYK gives purer colours. Both must land in the same hue family,
+    // and an inverted or YCCK-misread image would not.
+    const path = await upload("cmyk.jpg", fixture("cmyk-quadrants.jpg"));
+    const out = await decoded(await process(path, "image/format,png"));
+    expect([out.width, out.height]).toEqual([64, 48]);
+    const [red, green, blue, yellow] = [
+      [8, 8],
+      [56, 8],
+      [8, 40],
+      [56, 40],
+    ].map(([x, y]) => Array.from(out.data.subarray((y * 64 + x) * 4, (y * 64 + x) * 4 + 3)));
+    expect(red[0] > 200 && red[1] < 60 && red[2] < 60, `red ${red}`).toBe(true);
+    expect(green[1] > 190 && green[2] < 60, `green ${green}`).toBe(true);
+    expect(blue[2] > 130 && blue[0] < 60, `blue ${blue}`).toBe(true);
+    expect(yellow[0] > 200 && yellow[1] > 200 && yellow[2] < 60, `yellow ${yellow}`).toBe(true);
+  });
+
+  it("decodes PNG, WebP and AVIF sources", async () => {
+    for (const kind of ["png", "webp", "avif"] as const) {
+      const path = await upload(`src.${kind}`, await encode[kind](quadrants(64, 48)));
+      const out = await decoded(await process(path, "image/resize,w_32/format,png"));
+      expect([out.width, out.height], kind).toEqual([32, 24]);
+      expectColour(out, 4, 4, RED, 40);
+      expectColour(out, 28, 20, YELLOW, 40);
+    }
+  });
+
+  it("answers damaged, empty and non-image sources with 400 and an OSS error", async () => {
+    const jpeg = await encode.jpg(quadrants(64, 48));
+    const cases: [string, Uint8Array][] = [
+      ["empty", new Uint8Array()],
+      ["text", new TextEncoder().encode("hello, not an image")],
+      ["truncated header", jpeg.slice(0, 40)],
+      ["truncated data", jpeg.slice(0, Math.floor(jpeg.length * 0.7))],
+      ["garbage after magic", new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x02, 0x12, 0x34, 0x56])],
+      ["png without IHDR", new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0])],
+      ["broken png", (await encode.png(quadrants(64, 48))).slice(0, 60)],
+      ["broken webp", (await encode.webp(quadrants(64, 48))).slice(0, 40)],
+    ];
+    for (const [name, bytes] of cases) {
+      const path = await upload(`bad-${name}.jpg`, bytes);
+      const res = await process(path, "image/resize,w_10");
+      expect(await ossError(res), name).toMatchObject({ status: 400, code: "BadRequest" });
+    }
+  });
+
+  it("names source formats it cannot process yet", async () => {
+    const gif = new Uint8Array([0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 10, 0, 10, 0, 0, 0, 0, 0x3b]);
+    const path = await upload("a.gif", gif);
+    const error = await ossError(await process(path, "image/resize,w_5"));
+    expect(error).toMatchObject({ status: 400, code: "BadRequest" });
+    expect(error.message).toContain("GIF");
+    const info = await (await process(path, "image/info")).json<Record<string, { value: string }>>();
+    expect(info.Format.value).toBe("gif");
+  });
+});
+
+describe("limits", () => {
+  it("refuses sources over 20 MB before reading them", async () => {
+    const big = new Uint8Array(20 * 1024 * 1024 + 1);
+    big.set(await encode.jpg(quadrants(16, 16)));
+    const path = await upload("big.jpg", big);
+    expect(await ossError(await process(path, "image/resize,w_10"))).toMatchObject({
+      status: 400,
+      code: "ImageTooLarge",
+    });
+    await env.DEMO.delete(path.slice("/demo/".length));
+  });
+
+  it("refuses sides over 30,000 px from the header alone", async () => {
+    const path = await upload("wide.jpg", jpegClaiming(30_001, 10));
+    expect(await ossError(await process(path, "image/resize,w_10"))).toMatchObject({ code: "ImageTooLarge" });
+  });
+
+  it("refuses what the memory budget cannot hold, before decoding", async () => {
+    // 20000x15000 = 300 M px is over OSS's 250 M; 12000x9000 = 108 M px is within OSS's limits but
+    // far beyond what the full-size decoder can hold in a 128 MB isolate.
+    for (const [w, h] of [
+      [20_000, 15_000],
+      [12_000, 9_000],
+    ]) {
+      const path = await upload("huge.jpg", jpegClaiming(w, h));
+      expect(await ossError(await process(path, "image/resize,w_100")), `${w}x${h}`).toMatchObject({
+        status: 400,
+        code: "ImageTooLarge",
+      });
+    }
+  });
+
+  it("still answers info for images too large to decode", async () => {
+    const path = await upload("huge-info.jpg", jpegClaiming(12_000, 9_000));
+    const info = await (await process(path, "image/info")).json<Record<string, { value: string }>>();
+    expect(info.ImageWidth.value).toBe("12000");
+  });
+});
