@@ -12,8 +12,15 @@ export const LIMITS = {
   outputPixels: 16_777_216,
 } as const;
 
-/** Bytes a pixel step holds per pixel: its RGBA input and output at once (plus a WASM copy when resampling). */
-export const STEP_BYTES_PER_PIXEL = 12;
+/**
+ * Memory a pixel step adds on top of its input (already counted by whoever made it): resampling
+ * copies the input into WASM (4 bytes per input pixel; 20 when it must premultiply alpha, which
+ * it does in 32-bit floats) and holds the output there and in JS (4 + 4 per output pixel). Other
+ * steps need less; this is their upper bound.
+ */
+export function stepBytes(input: Size, output: Size, mayHaveAlpha: boolean): number {
+  return (mayHaveAlpha ? 20 : 4) * input.width * input.height + 8 * output.width * output.height;
+}
 
 export function checkSourceBytes(size: number): void {
   if (size > LIMITS.sourceBytes) {

@@ -165,6 +165,14 @@ describe("limits", () => {
     }
   });
 
+  it("admits an 8-megapixel JPEG and refuses a 12-megapixel one under the default budget", async () => {
+    // Headers only: a request that passes the plan reaches the decoder, which finds no image data.
+    const eight = await upload("8mp.jpg", jpegClaiming(3264, 2448));
+    expect(await ossError(await process(eight, "image/resize,w_200"))).toMatchObject({ code: "BadRequest" });
+    const twelve = await upload("12mp.jpg", jpegClaiming(4032, 3024));
+    expect(await ossError(await process(twelve, "image/resize,w_200"))).toMatchObject({ code: "ImageTooLarge" });
+  });
+
   it("still answers info for images too large to decode", async () => {
     const path = await upload("huge-info.jpg", jpegClaiming(12_000, 9_000));
     const info = await (await process(path, "image/info")).json<Record<string, { value: string }>>();

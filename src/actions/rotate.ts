@@ -89,7 +89,10 @@ export const rotate: StepModule<number> = {
   kind: "step",
   name: "rotate",
   parse: (params) => readBare(params, integer(0, 360), 0) % 360,
-  plan: (degrees, input) => ({ output: rotatedSize(degrees, input) }),
+  plan: (degrees, input, context) => ({
+    output: rotatedSize(degrees, input),
+    addsTransparency: context.outputHasAlpha && degrees % 90 !== 0,
+  }),
   apply(degrees, image, { output }, context) {
     if (degrees === 0) return image;
     const quarter = QUARTER_TURNS[degrees];

@@ -2,7 +2,7 @@ import AVIF_DECODER from "@jsquash/avif/codec/dec/avif_dec.wasm";
 import AVIF_ENCODER from "@jsquash/avif/codec/enc/avif_enc.wasm";
 import decodeAvif, { init as initAvifDecoder } from "@jsquash/avif/decode";
 import encodeAvif, { init as initAvifEncoder } from "@jsquash/avif/encode";
-import { asRaster, type Decoder, type Encoder, fullSize, once } from "./types";
+import { asRaster, type Decoder, type Encoder, fullSize, once, wholeBuffer } from "./types";
 
 const decoderReady = once(() => initAvifDecoder(AVIF_DECODER));
 const encoderReady = once(async () => {
@@ -15,7 +15,7 @@ export const avifDecoder: Decoder = {
   bytesPerPixel: () => 14,
   async decode(bytes) {
     await decoderReady();
-    const image = await decodeAvif(bytes.slice().buffer);
+    const image = await decodeAvif(wholeBuffer(bytes));
     if (!image) throw new Error("AVIF decoder returned nothing");
     return asRaster(image);
   },

@@ -5,7 +5,7 @@ import encodeMozjpeg, { init as initMozjpegEncoder } from "@jsquash/jpeg/encode"
 import jpegJs from "jpeg-js";
 import type { ImageHeader } from "../image/header";
 import { createRaster, drawOver, type Raster, WHITE } from "../image/raster";
-import { asRaster, type Decoder, type Encoder, fullSize, once } from "./types";
+import { asRaster, type Decoder, type Encoder, fullSize, once, wholeBuffer } from "./types";
 
 const decoderReady = once(() => initMozjpegDecoder(MOZJPEG_DECODER));
 const encoderReady = once(async () => {
@@ -27,7 +27,7 @@ export const jpegDecoder: Decoder = {
       return asRaster(image);
     }
     await decoderReady();
-    return asRaster(await decodeMozjpeg(bytes.slice().buffer, { preserveOrientation: false }));
+    return asRaster(await decodeMozjpeg(wholeBuffer(bytes), { preserveOrientation: false }));
   },
 };
 

@@ -1,7 +1,7 @@
 import PNG_CODEC from "@jsquash/png/codec/pkg/squoosh_png_bg.wasm";
 import { decode as decodePng, init as initPngDecoder } from "@jsquash/png/decode";
 import encodePng, { init as initPngEncoder } from "@jsquash/png/encode";
-import { asRaster, type Decoder, type Encoder, fullSize, once } from "./types";
+import { asRaster, type Decoder, type Encoder, fullSize, once, wholeBuffer } from "./types";
 
 // The decoder and encoder share one wasm-bindgen module; each entry point keeps its own init guard.
 const decoderReady = once(() => initPngDecoder(PNG_CODEC));
@@ -13,7 +13,7 @@ export const pngDecoder: Decoder = {
   bytesPerPixel: () => 12,
   async decode(bytes) {
     await decoderReady();
-    return asRaster(await decodePng(bytes.slice().buffer));
+    return asRaster(await decodePng(wholeBuffer(bytes)));
   },
 };
 

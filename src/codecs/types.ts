@@ -52,3 +52,9 @@ export function asRaster(image: {
       : new Uint8ClampedArray(image.data.buffer, image.data.byteOffset, image.data.byteLength);
   return { width: image.width, height: image.height, data };
 }
+
+/** The bytes as a whole ArrayBuffer for codecs that take one, copying only when they are a slice. */
+export function wholeBuffer(bytes: Uint8Array): ArrayBuffer {
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  return (whole ? bytes.buffer : bytes.slice().buffer) as ArrayBuffer;
+}

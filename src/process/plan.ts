@@ -4,7 +4,7 @@ import { imageTooLarge } from "../errors";
 import type { ImageFormat } from "../image/format";
 import type { ImageHeader } from "../image/header";
 import type { Size } from "../image/raster";
-import { checkOutputSize, checkSourceSize, STEP_BYTES_PER_PIXEL } from "../limits";
+import { checkOutputSize, checkSourceSize, stepBytes } from "../limits";
 import type { BoundAction, OutputSettings, PlanContext, StepGeometry } from "./types";
 
 type StepAction = Extract<BoundAction, { kind: "step" }>;
@@ -34,7 +34,15 @@ const DECODE_SCALES = [1 / 8, 1 / 4, 1 / 2];
 /** Used when the source format cannot be written (Decision 1). */
 const FALLBACK_FORMAT: ImageFormat = "jpg";
 
-export function planProcess(actions: readonly BoundAction[], header: ImageHeader, budgetBytes: number): Plan {
+/** Source formats that can carry transparency; others gain it only from a step that adds it. */
+const ALPHA_SOURCES = new Set<ImageFormat>(["png", "webp", "avif", "gif", "bmp", "tiff", "heic"]);
+
+export function planProcess(
+  actions: readonly BoundAction[],
+  header: ImageHeader,
+  sourceBytes: number,
+  budgetBytes: number,
+): Plan {
   checkSourceSize(header);
   const decoder = decoderFor(header.format);
 
@@ -51,16 +59,19 @@ export function planProcess(actions: readonly BoundAction[], header: ImageHeader
       ? { width: header.height, height: header.width }
       : { width: header.width, height: header.height };
 
+  let mayHaveAlpha = ALPHA_SOURCES.has(header.format);
   const steps: PlannedStep[] = [];
   let current = upright;
   let firstMinimumInput: Size | undefined;
+  /** Bytes of the hungriest step: steps run one after another, so only the largest counts. */
   let largestStep = 0;
   for (const action of actions) {
     if (action.kind !== "step") continue;
-    const { output, minimumInput } = action.plan(current, context);
+    const { output, minimumInput, addsTransparency } = action.plan(current, context);
     checkOutputSize(output, encoder.maxSide);
     if (steps.length === 0) firstMinimumInput = minimumInput;
-    largestStep = Math.max(largestStep, area(current) + area(output));
+    largestStep = Math.max(largestStep, stepBytes(current, output, mayHaveAlpha));
+    mayHaveAlpha ||= addsTransparency === true;
     steps.push({ action, geometry: { input: current, output } });
     current = output;
   }
@@ -68,10 +79,12 @@ export function planProcess(actions: readonly BoundAction[], header: ImageHeader
 
   const decodeScale = firstMinimumInput ? shrinkOnLoadScale(upright, firstMinimumInput) : 1;
   const decoded = decoder.decodedSize(header, decodeScale);
-  if (orientation > 1) largestStep = Math.max(largestStep, 2 * area(decoded));
+  if (orientation > 1) largestStep = Math.max(largestStep, stepBytes(decoded, decoded, false));
+  // The source is held twice while decoding: as read from R2 and inside the decoder's WASM heap.
   const estimatedBytes =
+    2 * sourceBytes +
     area(decoded) * decoder.bytesPerPixel(header) +
-    largestStep * STEP_BYTES_PER_PIXEL +
+    largestStep +
     area(current) * encoder.bytesPerPixel;
   if (estimatedBytes > budgetBytes) {
     throw imageTooLarge(

@@ -16,7 +16,7 @@ export async function runProcess(
   const [first] = process.actions;
   if (first?.kind === "report") return first.report({ bytes, header });
 
-  const plan = planProcess(process.actions, header, memoryBudgetBytes);
+  const plan = planProcess(process.actions, header, bytes.length, memoryBudgetBytes);
   let image = applyOrientation(await decodeImage(bytes, header, plan.decodeScale), plan.orientation);
   for (const { action, geometry } of plan.steps) {
     image = await action.apply(image, geometry, plan.context);

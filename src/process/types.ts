@@ -46,6 +46,8 @@ export interface StepPlan {
    * lets the decoder shrink on load. Steps without it need their input at exactly the planned size.
    */
   readonly minimumInput?: Size;
+  /** True when the step can make opaque pixels transparent (a free-angle rotate's corners). */
+  readonly addsTransparency?: boolean;
 }
 
 /** The planned geometry of one step: the size it is given and the size it returns. */
