@@ -1,7 +1,8 @@
 // npm start: loads samples/ into the local `demo` bucket, then runs the Worker in the real Workers
 // runtime (wrangler dev, workerd) on 127.0.0.1:$PORT (default 8787) with local R2 in .wrangler/state.
 import { spawn } from "node:child_process";
-import { STATE_DIR } from "./lib/buckets.mjs";
+import { readFileSync } from "node:fs";
+import { openLocalBuckets, STATE_DIR } from "./lib/buckets.mjs";
 import { seed } from "./seed.mjs";
 
 const port = Number(process.env.PORT ?? 8787);
@@ -9,6 +10,21 @@ const base = `http://127.0.0.1:${port}`;
 
 const count = await seed(new URL("../samples/", import.meta.url).pathname, "demo", { quiet: true });
 console.log(`Loaded ${count} sample images into the local bucket "demo".`);
+await loadStyles(JSON.parse(readFileSync(new URL("./dev-styles.json", import.meta.url), "utf8")));
+
+/** Styles live in the STYLES bucket as `<bucket>/<name>` (see src/styles.ts). */
+async function loadStyles(stylesByBucket) {
+  const local = await openLocalBuckets();
+  try {
+    const store = await local.bucket("oss-styles");
+    for (const [bucket, styles] of Object.entries(stylesByBucket)) {
+      for (const [name, content] of Object.entries(styles)) await store.put(`${bucket}/${name}`, content);
+      console.log(`Loaded styles for "${bucket}": ${Object.keys(styles).join(", ")}.`);
+    }
+  } finally {
+    await local.dispose();
+  }
+}
 
 const wrangler = spawn(
   "npx",
@@ -29,6 +45,8 @@ const EXAMPLES = [
   "/demo/sample.webp?x-oss-process=image/resize,p_50/format,avif",
   "/demo/sample.jpg?x-oss-process=image/quality,q_60/format,jpg",
   "/demo/sample.jpg?x-oss-process=image/info",
+  "/demo/sample.jpg?x-oss-process=style/thumb",
+  "/demo/sample.jpg!small-webp",
 ];
 
 async function waitUntilReady() {

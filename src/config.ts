@@ -4,11 +4,15 @@ export interface BucketConfig {
   readonly name: string;
   readonly acl: BucketAcl;
   readonly store: R2Bucket;
+  /** Characters that separate a key from a style name in `<key><delimiter><style>` URLs. */
+  readonly styleDelimiters: string;
 }
 
 /** Shape of the `vars` in wrangler.toml; see README "Buckets and domains". */
 export interface Env {
-  BUCKETS: Record<string, { binding: string; acl: BucketAcl }>;
+  BUCKETS: Record<string, { binding: string; acl: BucketAcl; style_delimiters?: string }>;
+  /** R2 bucket holding every bucket's image styles, as `<bucket>/<style name>`. */
+  STYLES: R2Bucket;
   DEFAULT_BUCKET?: string;
   BASE_DOMAIN?: string;
   CUSTOM_DOMAINS?: Record<string, string>;
@@ -19,6 +23,7 @@ export interface Env {
 
 export interface ServiceConfig {
   readonly buckets: ReadonlyMap<string, BucketConfig>;
+  readonly styles: R2Bucket;
   readonly defaultBucket?: BucketConfig;
   readonly baseDomain?: string;
   readonly customDomains: ReadonlyMap<string, BucketConfig>;
@@ -26,6 +31,9 @@ export interface ServiceConfig {
 }
 
 const DEFAULT_MEMORY_BUDGET_MB = 96;
+/** The separators OSS lets a bucket enable for style URLs, and the one enabled by default here. */
+const STYLE_DELIMITERS = "-_/!";
+const DEFAULT_STYLE_DELIMITERS = "!";
 
 let cached: { env: Env; config: ServiceConfig } | undefined;
 
@@ -47,7 +55,11 @@ function buildConfig(env: Env): ServiceConfig {
     if (entry.acl !== "public-read" && entry.acl !== "private") {
       throw new Error(`bucket ${name}: acl must be public-read or private`);
     }
-    buckets.set(name, { name, acl: entry.acl, store });
+    const styleDelimiters = entry.style_delimiters ?? DEFAULT_STYLE_DELIMITERS;
+    if (![...styleDelimiters].every((ch) => STYLE_DELIMITERS.includes(ch))) {
+      throw new Error(`bucket ${name}: style_delimiters may only use ${STYLE_DELIMITERS}`);
+    }
+    buckets.set(name, { name, acl: entry.acl, store, styleDelimiters });
   }
   const lookup = (name: string, what: string) => {
     const bucket = buckets.get(name);
@@ -60,8 +72,11 @@ function buildConfig(env: Env): ServiceConfig {
   }
   const budgetMb = Number(env.IMAGE_MEMORY_BUDGET_MB ?? DEFAULT_MEMORY_BUDGET_MB);
   if (!(budgetMb > 0)) throw new Error("IMAGE_MEMORY_BUDGET_MB must be a positive number");
+  if (!env.STYLES || typeof env.STYLES.get !== "function")
+    throw new Error("binding STYLES is not an R2 bucket");
   return {
     buckets,
+    styles: env.STYLES,
     defaultBucket: env.DEFAULT_BUCKET ? lookup(env.DEFAULT_BUCKET, "DEFAULT_BUCKET") : undefined,
     baseDomain: env.BASE_DOMAIN?.toLowerCase(),
     customDomains,

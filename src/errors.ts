@@ -9,6 +9,7 @@ const STATUS = {
   AccessDenied: 403,
   NoSuchKey: 404,
   NoSuchBucket: 404,
+  NoSuchStyle: 404,
   MethodNotAllowed: 405,
   PreconditionFailed: 412,
   InternalError: 500,

@@ -3,8 +3,8 @@ import { type Env, serviceConfig } from "./config";
 import { OssError } from "./errors";
 import { errorResponse } from "./http/error-response";
 import { serveObject } from "./http/object";
+import { processStringFor } from "./http/process-string";
 import { serveProcessed } from "./http/processed";
-import { queryParam } from "./http/query";
 import { resolveAddress } from "./http/resolve";
 import { parseProcess } from "./process/parse";
 
@@ -27,11 +27,11 @@ app.use(async (c, next) => {
 app.on(["GET", "HEAD"], "*", async (c) => {
   const config = serviceConfig(c.env);
   const url = new URL(c.req.url);
-  const { bucket, key } = resolveAddress(url, config);
+  const address = resolveAddress(url, config);
+  const { bucket, key } = address;
   if (key === "") throw new OssError("NotImplemented", "Bucket-level operations are not implemented.");
-  const process = queryParam(url, "x-oss-process");
+  const process = await processStringFor(url, address, config);
   if (process === undefined) return serveObject(bucket.store, key, c.req.raw);
-  if (process === "") throw new OssError("InvalidArgument", "The x-oss-process parameter is empty.");
   return serveProcessed({
     bucket,
     key,

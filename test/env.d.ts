@@ -9,6 +9,7 @@ declare global {
     interface Env {
       DEMO: R2Bucket;
       DEMO_PRIVATE: R2Bucket;
+      STYLES: R2Bucket;
     }
   }
 }

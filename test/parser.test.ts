@@ -31,7 +31,6 @@ describe("process string", () => {
       "image/rotate,90,180",
       "image/format",
       "images/resize,w_10",
-      "style/thumb",
       "resize,w_10",
     ]) {
       expect(await ossError(await process(path, value)), value).toMatchObject({

@@ -1,10 +1,13 @@
 import type { BucketConfig, ServiceConfig } from "../config";
 import { OssError } from "../errors";
+import { isStyleName } from "../styles";
 
 export interface ObjectAddress {
   readonly bucket: BucketConfig;
   /** Object key, decoded; empty for bucket-level requests. */
   readonly key: string;
+  /** Style named in the path as `<key><delimiter><style>`, when the bucket enables a delimiter. */
+  readonly style?: string;
 }
 
 /**
@@ -13,6 +16,22 @@ export interface ObjectAddress {
  * that names no bucket means the default bucket serves the whole path (the Node SDK's IP endpoints).
  */
 export function resolveAddress(url: URL, config: ServiceConfig): ObjectAddress {
+  const { bucket, key } = findBucketAndKey(url, config);
+  return { bucket, ...splitStyle(key, bucket.styleDelimiters) };
+}
+
+/**
+ * `photo.jpg!thumb`: the text after the last enabled delimiter is a style when it is a valid
+ * style name; otherwise the whole path is the key.
+ */
+function splitStyle(key: string, delimiters: string): { key: string; style?: string } {
+  const at = Math.max(...[...delimiters].map((delimiter) => key.lastIndexOf(delimiter)));
+  if (at <= 0) return { key };
+  const style = key.slice(at + 1);
+  return isStyleName(style) ? { key: key.slice(0, at), style } : { key };
+}
+
+function findBucketAndKey(url: URL, config: ServiceConfig): { bucket: BucketConfig; key: string } {
   const host = url.hostname.toLowerCase();
   const path = url.pathname.slice(1);
 
