@@ -2,6 +2,7 @@ import { env, SELF } from "cloudflare:test";
 import { expect, inject } from "vitest";
 import { decodeImage } from "../src/codecs";
 import { avifEncoder } from "../src/codecs/avif";
+import { bmpEncoder } from "../src/codecs/bmp";
 import { jpegEncoder } from "../src/codecs/jpeg";
 import { pngEncoder } from "../src/codecs/png";
 import { webpEncoder } from "../src/codecs/webp";
@@ -35,6 +36,7 @@ export const encode = {
   png: (image: Raster) => pngEncoder.encode(image, { progressive: false }),
   webp: (image: Raster) => webpEncoder.encode(image, { quality: 90, progressive: false }),
   avif: (image: Raster) => avifEncoder.encode(image, { quality: 80, progressive: false }),
+  bmp: (image: Raster) => bmpEncoder.encode(image, { progressive: false }),
 };
 
 export function fixture(name: string): Uint8Array {

@@ -64,7 +64,7 @@ describe("format", () => {
 
   it("names output formats it cannot write, and rejects unknown ones", async () => {
     const path = await upload("f.png", await encode.png(quadrants(40, 20)));
-    for (const value of ["bmp", "tiff", "heic"]) {
+    for (const value of ["tiff", "heic"]) {
       const error = await ossError(await process(path, `image/format,${value}`));
       expect(error).toMatchObject({ status: 400, code: "InvalidArgument" });
       expect(error.message).toContain(value);

@@ -3,9 +3,9 @@ import type { ImageFormat } from "../image/format";
 import { oneOf, readBare } from "../process/params";
 import type { SettingModule } from "../process/types";
 
-const WRITABLE = ["jpg", "png", "webp", "avif"] as const;
+const WRITABLE = ["jpg", "png", "webp", "avif", "bmp"] as const;
 /** OSS output formats this service cannot write yet: named, so the error says what is missing. */
-const NOT_WRITABLE = ["bmp", "tiff", "heic"] as const;
+const NOT_WRITABLE = ["tiff", "heic"] as const;
 
 /** `gif` keeps GIF sources GIF and every other source in its own format; `jpeg` is an alias of `jpg`. */
 type FormatChoice = ImageFormat | "source";

@@ -3,6 +3,7 @@ import type { ImageFormat } from "../image/format";
 import type { ImageHeader } from "../image/header";
 import type { Raster } from "../image/raster";
 import { avifDecoder, avifEncoder } from "./avif";
+import { bmpDecoder, bmpEncoder } from "./bmp";
 import { jpegDecoder, jpegEncoder } from "./jpeg";
 import { pngDecoder, pngEncoder } from "./png";
 import type { Decoder, Encoder } from "./types";
@@ -13,6 +14,7 @@ const DECODERS: Partial<Record<ImageFormat, Decoder>> = {
   png: pngDecoder,
   webp: webpDecoder,
   avif: avifDecoder,
+  bmp: bmpDecoder,
 };
 
 const ENCODERS: Partial<Record<ImageFormat, Encoder>> = {
@@ -20,6 +22,7 @@ const ENCODERS: Partial<Record<ImageFormat, Encoder>> = {
   png: pngEncoder,
   webp: webpEncoder,
   avif: avifEncoder,
+  bmp: bmpEncoder,
 };
 
 export function decoderFor(format: ImageFormat): Decoder {
