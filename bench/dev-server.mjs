@@ -1,0 +1,159 @@
+// Runs the Worker in the real Workers runtime (`wrangler dev`, which starts workerd) for the benchmark,
+// and reads the memory of that workerd process from /proc.
+import { spawn } from "node:child_process";
+import { cpSync, createWriteStream, readdirSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+
+/**
+ * Copies the Worker (src/, wrangler.toml, tsconfig.json) from `root` into `dir` and returns the path of
+ * the copied wrangler.toml. wrangler dev watches the sources and rebuilds and restarts workerd when a
+ * file changes; running it on a copy keeps a run on one version of the code (and one workerd process)
+ * while src/ is being edited. The copy lives inside the repository, so imports still resolve through
+ * its node_modules.
+ */
+export function snapshotWorker(root, dir) {
+  rmSync(dir, { recursive: true, force: true });
+  cpSync(join(root, "src"), join(dir, "src"), { recursive: true });
+  for (const file of ["wrangler.toml", "tsconfig.json"]) cpSync(join(root, file), join(dir, file));
+  return join(dir, "wrangler.toml");
+}
+
+/** A TCP port that is free on 127.0.0.1 right now. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Spawns `wrangler dev` for the wrangler config `config` on 127.0.0.1:`port` with local state in
+ * `stateDir` and the given `vars`, writing its output to `logPath`. Returns at once; await `ready()`
+ * before sending requests, and always call `stop()`.
+ */
+export function spawnDevServer({ cwd, config, port, stateDir, vars, logPath }) {
+  const args = ["wrangler", "dev", "--config", config, "--ip", "127.0.0.1", "--port", String(port)];
+  args.push("--persist-to", stateDir);
+  for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
+  // `detached` puts npx, the wrangler node process(es) and workerd in a process group of their own,
+  // so stop() can end exactly those processes with one signal to the group. It also means a terminal
+  // Ctrl-C does not reach them; the caller handles SIGINT/SIGTERM and calls stop().
+  const child = spawn("npx", args, {
+    cwd,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+  });
+  // Both streams feed one file, so neither may end it; it is closed once all output has been read.
+  const log = createWriteStream(logPath);
+  child.stdout.pipe(log, { end: false });
+  child.stderr.pipe(log, { end: false });
+  child.on("close", () => log.end());
+
+  let exited = false;
+  let stopped = false;
+  const exit = new Promise((resolve) => child.on("exit", resolve));
+  exit.then(() => {
+    exited = true;
+  });
+
+  const server = {
+    pid: child.pid,
+    base: `http://127.0.0.1:${port}`,
+    /** Ends the whole process group: SIGTERM, then SIGKILL for anything left. Safe to call again. */
+    async stop() {
+      if (stopped) return;
+      if (!exited) {
+        signalGroup(child.pid, "SIGTERM");
+        const grace = new AbortController();
+        const timeout = sleep(5_000, undefined, { signal: grace.signal }).catch(() => {});
+        await Promise.race([exit, timeout]);
+        grace.abort(); // do not keep this process alive for the rest of the grace period
+      }
+      // The group leader (npx) can exit before its descendants; workerd must not be left behind.
+      signalGroup(child.pid, "SIGKILL");
+      // Return once every member has been reaped, so nothing of ours shows up in `ps` afterwards.
+      for (let i = 0; i < 100 && signalGroup(child.pid, 0); i++) await sleep(50);
+      stopped = true;
+    },
+    /** Synchronous last resort for process.on("exit"), where nothing can be awaited. */
+    killNow() {
+      if (!stopped) signalGroup(child.pid, "SIGKILL");
+    },
+    /** Resolves once the Worker answers HTTP; rejects if wrangler exits or `timeoutMs` passes first. */
+    async ready(timeoutMs = 90_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        if (exited) throw new Error(`wrangler dev exited before it was ready; see ${logPath}`);
+        try {
+          // Any HTTP answer (even a 404 for this key) means the Worker is up.
+          await fetch(`${server.base}/demo/__bench_ready__`, { method: "HEAD" });
+          return;
+        } catch {
+          await sleep(250);
+        }
+      }
+      throw new Error(`wrangler dev did not answer within ${timeoutMs / 1000} s; see ${logPath}`);
+    },
+  };
+  return server;
+}
+
+/** Sends `signal` to the process group `pid`; false if the group no longer exists. */
+function signalGroup(pid, signal) {
+  try {
+    process.kill(-pid, signal);
+    return true;
+  } catch (error) {
+    if (error.code !== "ESRCH") throw error; // ESRCH: the group is already gone
+    return false;
+  }
+}
+
+/** The workerd processes descending from `rootPid` (Linux /proc), as `{ pid, cmdline }`. */
+export function workerdDescendants(rootPid) {
+  const children = new Map();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readProc(`/proc/${entry}/stat`);
+    if (!stat) continue;
+    // The command name in field 2 may contain spaces and parentheses; the ppid follows its last ")".
+    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    if (!children.has(ppid)) children.set(ppid, []);
+    children.get(ppid).push(Number(entry));
+  }
+  const found = [];
+  const queue = [rootPid];
+  while (queue.length > 0) {
+    const pid = queue.shift();
+    for (const child of children.get(pid) ?? []) {
+      const cmdline = readProc(`/proc/${child}/cmdline`)?.split("\0").join(" ") ?? "";
+      if (cmdline.includes("workerd")) found.push({ pid: child, cmdline });
+      queue.push(child);
+    }
+  }
+  return found;
+}
+
+/** VmRSS and VmHWM (peak RSS) of `pid` in bytes, from /proc/<pid>/status. */
+export function memoryOf(pid) {
+  const status = readProc(`/proc/${pid}/status`);
+  if (!status) throw new Error(`process ${pid} is gone (did workerd crash or restart? see the wrangler log)`);
+  const field = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1]) * 1024;
+  return { rss: field("VmRSS"), hwm: field("VmHWM") };
+}
+
+function readProc(path) {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined; // the process ended while we were looking
+  }
+}
