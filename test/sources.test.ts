@@ -165,10 +165,12 @@ describe("limits", () => {
     }
   });
 
-  it("admits an 8-megapixel JPEG and refuses a 12-megapixel one under the default budget", async () => {
+  it("admits a 7-megapixel JPEG and refuses a 12-megapixel one under the default budget", async () => {
     // Headers only: a request that passes the plan reaches the decoder, which finds no image data.
+    const seven = await upload("7mp.jpg", jpegClaiming(3072, 2304));
+    expect(await ossError(await process(seven, "image/resize,w_200"))).toMatchObject({ code: "BadRequest" });
     const eight = await upload("8mp.jpg", jpegClaiming(3264, 2448));
-    expect(await ossError(await process(eight, "image/resize,w_200"))).toMatchObject({ code: "BadRequest" });
+    expect(await ossError(await process(eight, "image/resize,w_200"))).toMatchObject({ code: "ImageTooLarge" });
     const twelve = await upload("12mp.jpg", jpegClaiming(4032, 3024));
     expect(await ossError(await process(twelve, "image/resize,w_200"))).toMatchObject({ code: "ImageTooLarge" });
   });
