@@ -123,13 +123,18 @@ describe("sources", () => {
   });
 
   it("names source formats it cannot process yet", async () => {
-    const gif = new Uint8Array([0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 10, 0, 10, 0, 0, 0, 0, 0x3b]);
-    const path = await upload("a.gif", gif);
+    // A little-endian TIFF header: IFD0 with ImageWidth and ImageLength 10.
+    const tiff = new Uint8Array([
+      0x49, 0x49, 0x2a, 0x00, 0x08, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x01, 0x03, 0x00, 0x01, 0x00, 0x00,
+      0x00, 0x0a, 0x00, 0x00, 0x00, 0x01, 0x01, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x0a, 0x00, 0x00, 0x00,
+      0x00, 0x00, 0x00, 0x00,
+    ]);
+    const path = await upload("a.tif", tiff);
     const error = await ossError(await process(path, "image/resize,w_5"));
     expect(error).toMatchObject({ status: 400, code: "BadRequest" });
-    expect(error.message).toContain("GIF");
+    expect(error.message).toContain("TIFF");
     const info = await (await process(path, "image/info")).json<Record<string, { value: string }>>();
-    expect(info.Format.value).toBe("gif");
+    expect([info.Format.value, info.ImageWidth.value]).toEqual(["tiff", "10"]);
   });
 });
 
@@ -170,9 +175,13 @@ describe("limits", () => {
     const seven = await upload("7mp.jpg", jpegClaiming(3072, 2304));
     expect(await ossError(await process(seven, "image/resize,w_200"))).toMatchObject({ code: "BadRequest" });
     const eight = await upload("8mp.jpg", jpegClaiming(3264, 2448));
-    expect(await ossError(await process(eight, "image/resize,w_200"))).toMatchObject({ code: "ImageTooLarge" });
+    expect(await ossError(await process(eight, "image/resize,w_200"))).toMatchObject({
+      code: "ImageTooLarge",
+    });
     const twelve = await upload("12mp.jpg", jpegClaiming(4032, 3024));
-    expect(await ossError(await process(twelve, "image/resize,w_200"))).toMatchObject({ code: "ImageTooLarge" });
+    expect(await ossError(await process(twelve, "image/resize,w_200"))).toMatchObject({
+      code: "ImageTooLarge",
+    });
   });
 
   it("still answers info for images too large to decode", async () => {

@@ -2,7 +2,7 @@ import { resample } from "../codecs/resample";
 import { OssError } from "../errors";
 import { createRaster, cropRaster, drawOver, type Rgba, type Size, WHITE } from "../image/raster";
 import { hexColor, integer, oneOf, readNamed } from "../process/params";
-import type { StepModule } from "../process/types";
+import type { PlanContext, StepModule } from "../process/types";
 
 type Mode = "lfit" | "mfit" | "fill" | "pad" | "fixed";
 
@@ -89,6 +89,11 @@ function targetBox(options: ResizeOptions, input: Size): { width?: number; heigh
     : { width: options.short, height: options.long };
 }
 
+/** OSS never enlarges a GIF (reference §19), whatever `limit` says. */
+function forSource(options: ResizeOptions, context: PlanContext): ResizeOptions {
+  return context.source.format === "gif" ? { ...options, enlarge: false } : options;
+}
+
 export const resize: StepModule<ResizeOptions> = {
   kind: "step",
   name: "resize",
@@ -117,12 +122,15 @@ export const resize: StepModule<ResizeOptions> = {
       color: raw.color ?? WHITE,
     };
   },
-  plan(options, input) {
-    const geometry = resizeGeometry(options, input);
+  // Resizing to a size keeps a GIF animated; resizing by percentage makes it static (reference §19).
+  keepsAnimation: (options) =>
+    [options.width, options.height, options.long, options.short].some((side) => side !== undefined),
+  plan(options, input, context) {
+    const geometry = resizeGeometry(forSource(options, context), input);
     return { output: geometry.canvas, minimumInput: geometry.scaled };
   },
-  async apply(options, image, { input }) {
-    const { scaled, canvas, offset } = resizeGeometry(options, input);
+  async apply(options, image, { input }, context) {
+    const { scaled, canvas, offset } = resizeGeometry(forSource(options, context), input);
     const resized = await resample(image, scaled);
     if (canvas.width === scaled.width && canvas.height === scaled.height) return resized;
     if (options.mode === "fill")

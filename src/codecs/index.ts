@@ -4,9 +4,10 @@ import type { ImageHeader } from "../image/header";
 import type { Raster } from "../image/raster";
 import { avifDecoder, avifEncoder } from "./avif";
 import { bmpDecoder, bmpEncoder } from "./bmp";
+import { gifDecoder, gifOutput } from "./gif";
 import { jpegDecoder, jpegEncoder } from "./jpeg";
 import { pngDecoder, pngEncoder } from "./png";
-import type { Decoder, Encoder } from "./types";
+import type { Decoder, Encoder, OutputTraits } from "./types";
 import { webpDecoder, webpEncoder } from "./webp";
 
 const DECODERS: Partial<Record<ImageFormat, Decoder>> = {
@@ -15,6 +16,7 @@ const DECODERS: Partial<Record<ImageFormat, Decoder>> = {
   webp: webpDecoder,
   avif: avifDecoder,
   bmp: bmpDecoder,
+  gif: gifDecoder,
 };
 
 const ENCODERS: Partial<Record<ImageFormat, Encoder>> = {
@@ -33,6 +35,11 @@ export function decoderFor(format: ImageFormat): Decoder {
 
 export function encoderFor(format: ImageFormat): Encoder | undefined {
   return ENCODERS[format];
+}
+
+/** The formats this service can write, still encoders and GIF's frame writer alike. */
+export function outputFor(format: ImageFormat): OutputTraits | undefined {
+  return format === "gif" ? gifOutput : ENCODERS[format];
 }
 
 /** Decodes, turning any codec failure into the OSS answer for a damaged image. */

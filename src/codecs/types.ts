@@ -18,11 +18,17 @@ export interface EncodeOptions {
   readonly progressive: boolean;
 }
 
-export interface Encoder {
+/** What planning needs to know of an output format. */
+export interface OutputTraits {
   readonly hasAlpha: boolean;
   /** Largest side the format can store. */
   readonly maxSide: number;
+  /** Bytes held per output pixel (per frame) while encoding. */
   readonly bytesPerPixel: number;
+}
+
+/** Encodes a still image. GIF output is written frame by frame instead (see codecs/gif.ts). */
+export interface Encoder extends OutputTraits {
   encode(image: Raster, options: EncodeOptions): Promise<Uint8Array>;
 }
 

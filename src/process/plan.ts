@@ -1,5 +1,5 @@
-import { decoderFor, encoderFor } from "../codecs";
-import type { Encoder } from "../codecs/types";
+import { decoderFor, outputFor } from "../codecs";
+import type { OutputTraits } from "../codecs/types";
 import { imageTooLarge } from "../errors";
 import type { ImageFormat } from "../image/format";
 import type { ImageHeader } from "../image/header";
@@ -23,7 +23,10 @@ export interface Plan {
   readonly orientation: number;
   readonly steps: readonly PlannedStep[];
   readonly outputFormat: ImageFormat;
-  readonly encoder: Encoder;
+  readonly output: OutputTraits;
+  readonly outputSize: Size;
+  /** An animated GIF that stays animated: every frame goes through the steps. */
+  readonly animated: boolean;
   readonly quality?: number | "lossless";
   readonly progressive: boolean;
   readonly estimatedBytes: number;
@@ -49,9 +52,9 @@ export function planProcess(
   const settings: OutputSettings = { progressive: false, autoOrient: true };
   for (const action of actions) if (action.kind === "setting") action.configure(settings);
 
-  const outputFormat = settings.format ?? (encoderFor(header.format) ? header.format : FALLBACK_FORMAT);
-  const encoder = encoderFor(outputFormat) as Encoder;
-  const context: PlanContext = { source: header, outputHasAlpha: encoder.hasAlpha };
+  const outputFormat = settings.format ?? (outputFor(header.format) ? header.format : FALLBACK_FORMAT);
+  const outputTraits = outputFor(outputFormat) as OutputTraits;
+  const context: PlanContext = { source: header, outputHasAlpha: outputTraits.hasAlpha };
 
   const orientation = settings.autoOrient ? header.exif.orientation : 1;
   const upright: Size =
@@ -68,14 +71,22 @@ export function planProcess(
   for (const action of actions) {
     if (action.kind !== "step") continue;
     const { output, minimumInput, addsTransparency } = action.plan(current, context);
-    checkOutputSize(output, encoder.maxSide);
+    checkOutputSize(output, outputTraits.maxSide);
     if (steps.length === 0) firstMinimumInput = minimumInput;
     largestStep = Math.max(largestStep, stepBytes(current, output, mayHaveAlpha));
     mayHaveAlpha ||= addsTransparency === true;
     steps.push({ action, geometry: { input: current, output } });
     current = output;
   }
-  checkOutputSize(current, encoder.maxSide);
+  // A report (which stands alone) answers from the decoded source: nothing is encoded, so neither
+  // the output limits nor the encoder's memory apply.
+  const encodes = !actions.some((action) => action.kind === "report");
+  if (encodes) checkOutputSize(current, outputTraits.maxSide);
+
+  // OSS keeps a GIF animated only through steps that allow it (resize by size); others take frame 1.
+  const animated =
+    outputFormat === "gif" && header.frames > 1 && steps.every(({ action }) => action.keepsAnimation);
+  const frames = animated ? header.frames : 1;
 
   const decodeScale = firstMinimumInput ? shrinkOnLoadScale(upright, firstMinimumInput) : 1;
   const decoded = decoder.decodedSize(header, decodeScale);
@@ -85,7 +96,7 @@ export function planProcess(
     2 * sourceBytes +
     area(decoded) * decoder.bytesPerPixel(header) +
     largestStep +
-    area(current) * encoder.bytesPerPixel;
+    (encodes ? frames * area(current) * outputTraits.bytesPerPixel : 0);
   if (estimatedBytes > budgetBytes) {
     throw imageTooLarge(
       `Processing this ${header.width}x${header.height} image needs about ${mib(estimatedBytes)} MiB; this service allows ${mib(budgetBytes)} MiB per request.`,
@@ -98,7 +109,9 @@ export function planProcess(
     orientation,
     steps,
     outputFormat,
-    encoder,
+    output: outputTraits,
+    outputSize: current,
+    animated,
     quality: resolveQuality(settings, header),
     progressive: settings.progressive,
     estimatedBytes,

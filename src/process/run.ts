@@ -1,9 +1,12 @@
-import { decodeImage } from "../codecs";
+import { decodeImage, encoderFor } from "../codecs";
+import { decodeGifFrames, GifWriter, readGifAnimation } from "../codecs/gif";
+import type { Encoder } from "../codecs/types";
 import { MIME_TYPES } from "../image/format";
 import { readHeader } from "../image/header";
 import { applyOrientation } from "../image/orient";
+import type { Raster } from "../image/raster";
 import type { ParsedProcess } from "./parse";
-import { planProcess } from "./plan";
+import { type Plan, planProcess } from "./plan";
 import type { ProcessOutput } from "./types";
 
 /** Runs a parsed process on the source bytes: header, plan, decode, steps, encode. */
@@ -14,13 +17,41 @@ export async function runProcess(
 ): Promise<ProcessOutput> {
   const header = readHeader(bytes);
   const [first] = process.actions;
-  if (first?.kind === "report") return first.report({ bytes, header });
+  if (first?.kind === "report" && !first.needsPixels) return first.report({ bytes, header });
 
   const plan = planProcess(process.actions, header, bytes.length, memoryBudgetBytes);
-  let image = applyOrientation(await decodeImage(bytes, header, plan.decodeScale), plan.orientation);
-  for (const { action, geometry } of plan.steps) {
-    image = await action.apply(image, geometry, plan.context);
+  const contentType = MIME_TYPES[plan.outputFormat];
+  if (plan.outputFormat === "gif") return { body: await writeGif(bytes, plan), contentType };
+
+  const image = applyOrientation(await decodeImage(bytes, header, plan.decodeScale), plan.orientation);
+  if (first?.kind === "report") return first.report({ bytes, header, pixels: image });
+  const encoder = encoderFor(plan.outputFormat) as Encoder;
+  const body = await encoder.encode(await applySteps(image, plan), {
+    quality: plan.quality,
+    progressive: plan.progressive,
+  });
+  return { body, contentType };
+}
+
+async function applySteps(source: Raster, plan: Plan): Promise<Raster> {
+  let image = source;
+  for (const { action, geometry } of plan.steps) image = await action.apply(image, geometry, plan.context);
+  return image;
+}
+
+/**
+ * GIF sources written back as GIF: frame by frame, so memory holds one frame at a time. A static
+ * result (Plan.animated false) is the first frame alone.
+ */
+async function writeGif(bytes: Uint8Array, plan: Plan): Promise<Uint8Array> {
+  const { loopCount } = readGifAnimation(bytes);
+  const writer = new GifWriter(
+    plan.outputSize.width,
+    plan.outputSize.height,
+    plan.animated ? loopCount : undefined,
+  );
+  for (const frame of decodeGifFrames(bytes, plan.animated ? Number.POSITIVE_INFINITY : 1)) {
+    writer.addFrame(await applySteps(frame.image, plan), frame.delayMs, frame.palette);
   }
-  const body = await plan.encoder.encode(image, { quality: plan.quality, progressive: plan.progressive });
-  return { body, contentType: MIME_TYPES[plan.outputFormat] };
+  return writer.finish();
 }

@@ -6,6 +6,8 @@ import type { Raster, Size } from "../image/raster";
 export interface SourceImage {
   readonly bytes: Uint8Array;
   readonly header: ImageHeader;
+  /** The decoded, auto-oriented pixels: present only for reports that set `needsPixels`. */
+  readonly pixels?: Raster;
 }
 
 /** What processing answers with: an encoded image, or a report such as `info`'s JSON. */
@@ -72,11 +74,18 @@ export interface StepModule<O> extends ModuleBase<O> {
   readonly kind: "step";
   plan(options: O, input: Size, context: PlanContext): StepPlan;
   apply(options: O, image: Raster, geometry: StepGeometry, context: PlanContext): Raster | Promise<Raster>;
+  /** True when an animated GIF stays animated through this step; without it OSS makes it static. */
+  keepsAnimation?(options: O): boolean;
 }
 
 /** Answers with a description of the source instead of an image; must stand alone. */
 export interface ReportModule<O> extends ModuleBase<O> {
   readonly kind: "report";
+  /**
+   * Set by reports that read pixels (`average-hue`): the source is then planned against the memory
+   * budget and decoded like an image request. Without it the report sees only bytes and header.
+   */
+  readonly needsPixels?: boolean;
   report(options: O, source: SourceImage): ProcessOutput;
 }
 
@@ -88,12 +97,14 @@ export type BoundAction =
   | {
       readonly kind: "step";
       readonly name: string;
+      readonly keepsAnimation: boolean;
       plan(input: Size, context: PlanContext): StepPlan;
       apply(image: Raster, geometry: StepGeometry, context: PlanContext): Raster | Promise<Raster>;
     }
   | {
       readonly kind: "report";
       readonly name: string;
+      readonly needsPixels: boolean;
       report(source: SourceImage): ProcessOutput;
     };
 
@@ -109,10 +120,16 @@ export function bindAction<O>(module: ActionModule<O>, options: O): BoundAction 
       return {
         kind: "step",
         name: module.name,
+        keepsAnimation: module.keepsAnimation?.(options) ?? false,
         plan: (input, context) => module.plan(options, input, context),
         apply: (image, geometry, context) => module.apply(options, image, geometry, context),
       };
     case "report":
-      return { kind: "report", name: module.name, report: (source) => module.report(options, source) };
+      return {
+        kind: "report",
+        name: module.name,
+        needsPixels: module.needsPixels === true,
+        report: (source) => module.report(options, source),
+      };
   }
 }
