@@ -1,6 +1,7 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { FONT_FILES } from "./scripts/lib/fonts.mjs";
 
 // Binary fixtures are read here, in Node, and handed to the tests (which run inside workerd) as Base64.
 const fixturesDir = new URL("./test/fixtures/", import.meta.url);
@@ -8,8 +9,24 @@ const fixtures = Object.fromEntries(
   readdirSync(fixturesDir).map((name) => [name, readFileSync(new URL(name, fixturesDir)).toString("base64")]),
 );
 
+/**
+ * Debian's font files (megabytes each) reach the tests on demand through a service binding run by
+ * Node: `env.TEST_FONTS.fetch("http://fonts/<OSS font name>")`.
+ */
+async function serveFont(request: Request): Promise<Response> {
+  const name = new URL(request.url).pathname.slice(1) as keyof typeof FONT_FILES;
+  const path = FONT_FILES[name];
+  if (!path || !existsSync(path)) return new Response(`font ${name} is not installed`, { status: 404 });
+  return new Response(readFileSync(path));
+}
+
 export default defineConfig({
-  plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: { serviceBindings: { TEST_FONTS: serveFont } },
+    }),
+  ],
   test: {
     provide: { fixtures },
     testTimeout: 30_000,

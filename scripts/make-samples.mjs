@@ -39,4 +39,19 @@ await sharp(Buffer.from(logo)).png().toFile(out("logo.png"));
 await sharp(Buffer.from(landscape(640, 480)))
   .webp({ quality: 85 })
   .toFile(out("sample.webp"));
+// A small looping animation: the sun moving over the hills, 8 frames.
+const frames = await Promise.all(
+  Array.from({ length: 8 }, (_, i) =>
+    sharp(
+      Buffer.from(
+        landscape(320, 240).replace(/cx="[^"]+" cy="[^"]+"/, `cx="${40 + i * 32}" cy="${90 - i * 4}"`),
+      ),
+    )
+      .png()
+      .toBuffer(),
+  ),
+);
+await sharp(frames, { join: { animated: true } })
+  .gif({ loop: 0, delay: Array(frames.length).fill(120) })
+  .toFile(out("animated.gif"));
 console.log("wrote samples/");

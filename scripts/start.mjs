@@ -3,6 +3,7 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { openLocalBuckets, STATE_DIR } from "./lib/buckets.mjs";
+import { FONT_FILES, installedFonts } from "./lib/fonts.mjs";
 import { seed } from "./seed.mjs";
 
 const port = Number(process.env.PORT ?? 8787);
@@ -11,6 +12,30 @@ const base = `http://127.0.0.1:${port}`;
 const count = await seed(new URL("../samples/", import.meta.url).pathname, "demo", { quiet: true });
 console.log(`Loaded ${count} sample images into the local bucket "demo".`);
 await loadStyles(JSON.parse(readFileSync(new URL("./dev-styles.json", import.meta.url), "utf8")));
+await loadFonts();
+
+/** Text watermarks draw with fonts kept in the FONTS bucket; Debian's packages provide them. */
+async function loadFonts() {
+  const fonts = installedFonts();
+  const local = await openLocalBuckets();
+  try {
+    const store = await local.bucket("oss-fonts");
+    for (const [name, path] of Object.entries(fonts)) {
+      if (!(await store.head(name))) await store.put(name, new Uint8Array(readFileSync(path)));
+    }
+  } finally {
+    await local.dispose();
+  }
+  const missing = Object.keys(FONT_FILES).filter((name) => !fonts[name]);
+  if (missing.length > 0) {
+    console.log(
+      `Fonts missing for text watermarks: ${missing.join(", ")}. Install them with:\n` +
+        "  sudo apt-get install fonts-wqy-zenhei fonts-wqy-microhei fonts-droid-fallback",
+    );
+  } else {
+    console.log(`Loaded fonts: ${Object.keys(fonts).join(", ")}.`);
+  }
+}
 
 /** Styles live in the STYLES bucket as `<bucket>/<name>` (see src/styles.ts). */
 async function loadStyles(stylesByBucket) {
@@ -44,6 +69,16 @@ const EXAMPLES = [
   "/demo/logo.png?x-oss-process=image/resize,m_pad,w_300,h_200,color_FF0000",
   "/demo/sample.webp?x-oss-process=image/resize,p_50/format,avif",
   "/demo/sample.jpg?x-oss-process=image/quality,q_60/format,jpg",
+  "/demo/sample.jpg?x-oss-process=image/indexcrop,x_256,i_1",
+  "/demo/sample.jpg?x-oss-process=image/resize,w_300/circle,r_100/format,png",
+  "/demo/sample.jpg?x-oss-process=image/resize,m_fill,w_200,h_200/rounded-corners,r_40/format,png",
+  "/demo/sample.jpg?x-oss-process=image/resize,w_400/blur,r_10,s_5",
+  "/demo/sample.jpg?x-oss-process=image/resize,w_400/bright,40/contrast,30/sharpen,150",
+  "/demo/sample.jpg?x-oss-process=image/resize,w_600/watermark,image_bG9nby5wbmc_eC1vc3MtcHJvY2Vzcz1pbWFnZS9yZXNpemUsUF8yMA,t_80",
+  "/demo/sample.jpg?x-oss-process=image/resize,w_600/watermark,text_b3NzLWltYWdlLXdvcmtlciDmsLTljbA,type_d3F5LW1pY3JvaGVp,color_FFFFFF,size_36,shadow_60,g_sw",
+  "/demo/animated.gif?x-oss-process=image/resize,w_120",
+  "/demo/sample.jpg?x-oss-process=image/format,bmp",
+  "/demo/sample.jpg?x-oss-process=image/average-hue",
   "/demo/sample.jpg?x-oss-process=image/info",
   "/demo/sample.jpg?x-oss-process=style/thumb",
   "/demo/sample.jpg!small-webp",

@@ -14,9 +14,9 @@ export function variantCacheKey(
   return `${origin}/.oss-variants/${encodeURIComponent(bucket)}/${encodeURIComponent(key)}?${query}`;
 }
 
-/** A stable ETag for one variant: derived from the source ETag and the normalised process. */
-export async function variantEtag(sourceEtag: string, process: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-1", new TextEncoder().encode(`${sourceEtag}\n${process}`));
+/** A stable ETag for one variant: derived from the objects' ETags and the normalised process. */
+export async function variantEtag(etags: string, process: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-1", new TextEncoder().encode(`${etags}\n${process}`));
   const hex = [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
   return `"${hex.toUpperCase()}"`;
 }

@@ -13,6 +13,8 @@ export interface Env {
   BUCKETS: Record<string, { binding: string; acl: BucketAcl; style_delimiters?: string }>;
   /** R2 bucket holding every bucket's image styles, as `<bucket>/<style name>`. */
   STYLES: R2Bucket;
+  /** R2 bucket holding the watermark fonts, by file name (see src/fonts.ts). */
+  FONTS: R2Bucket;
   DEFAULT_BUCKET?: string;
   BASE_DOMAIN?: string;
   CUSTOM_DOMAINS?: Record<string, string>;
@@ -24,6 +26,7 @@ export interface Env {
 export interface ServiceConfig {
   readonly buckets: ReadonlyMap<string, BucketConfig>;
   readonly styles: R2Bucket;
+  readonly fonts: R2Bucket;
   readonly defaultBucket?: BucketConfig;
   readonly baseDomain?: string;
   readonly customDomains: ReadonlyMap<string, BucketConfig>;
@@ -45,13 +48,16 @@ export function serviceConfig(env: Env): ServiceConfig {
   return config;
 }
 
+function r2Binding(env: Env, binding: string): R2Bucket {
+  const store = env[binding] as R2Bucket | undefined;
+  if (typeof store?.get !== "function") throw new Error(`binding ${binding} is not an R2 bucket`);
+  return store;
+}
+
 function buildConfig(env: Env): ServiceConfig {
   const buckets = new Map<string, BucketConfig>();
   for (const [name, entry] of Object.entries(env.BUCKETS ?? {})) {
-    const store = env[entry.binding] as R2Bucket | undefined;
-    if (!store || typeof store.get !== "function") {
-      throw new Error(`bucket ${name}: binding ${entry.binding} is not an R2 bucket`);
-    }
+    const store = r2Binding(env, entry.binding);
     if (entry.acl !== "public-read" && entry.acl !== "private") {
       throw new Error(`bucket ${name}: acl must be public-read or private`);
     }
@@ -72,11 +78,10 @@ function buildConfig(env: Env): ServiceConfig {
   }
   const budgetMb = Number(env.IMAGE_MEMORY_BUDGET_MB ?? DEFAULT_MEMORY_BUDGET_MB);
   if (!(budgetMb > 0)) throw new Error("IMAGE_MEMORY_BUDGET_MB must be a positive number");
-  if (!env.STYLES || typeof env.STYLES.get !== "function")
-    throw new Error("binding STYLES is not an R2 bucket");
   return {
     buckets,
-    styles: env.STYLES,
+    styles: r2Binding(env, "STYLES"),
+    fonts: r2Binding(env, "FONTS"),
     defaultBucket: env.DEFAULT_BUCKET ? lookup(env.DEFAULT_BUCKET, "DEFAULT_BUCKET") : undefined,
     baseDomain: env.BASE_DOMAIN?.toLowerCase(),
     customDomains,

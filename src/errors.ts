@@ -4,6 +4,7 @@ const STATUS = {
   MissingArgument: 400,
   BadRequest: 400,
   ImageTooLarge: 400,
+  WatermarkError: 400,
   InvalidURI: 400,
   InvalidRange: 416,
   AccessDenied: 403,

@@ -38,6 +38,7 @@ app.on(["GET", "HEAD"], "*", async (c) => {
     process: parseProcess(process),
     request: c.req.raw,
     memoryBudgetBytes: config.memoryBudgetBytes,
+    fonts: config.fonts,
     waitUntil: (promise) => c.executionCtx.waitUntil(promise),
   });
 });

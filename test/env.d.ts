@@ -10,6 +10,9 @@ declare global {
       DEMO: R2Bucket;
       DEMO_PRIVATE: R2Bucket;
       STYLES: R2Bucket;
+      FONTS: R2Bucket;
+      /** Test-only: Debian's font files by OSS font name (vitest.config.ts). */
+      TEST_FONTS: Fetcher;
     }
   }
 }

@@ -162,3 +162,34 @@ export function withOrientation(jpeg: Uint8Array, orientation: number): Uint8Arr
   out.set(jpeg.subarray(2), 2 + segment.length);
   return out;
 }
+
+/** A Debian font file by OSS font name, served by vitest.config.ts; fails when it is not installed. */
+export async function fontFile(name: string): Promise<Uint8Array> {
+  const response = await env.TEST_FONTS.fetch(`http://fonts/${name}`);
+  if (!response.ok) {
+    throw new Error(
+      `${await response.text()}: apt-get install fonts-wqy-zenhei fonts-wqy-microhei fonts-droid-fallback`,
+    );
+  }
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+/** The box of pixels that differ from `background` by more than `threshold` on some channel. */
+export function changedBox(image: Raster, background: Rgba, threshold = 40) {
+  let left = image.width;
+  let top = image.height;
+  let right = -1;
+  let bottom = -1;
+  for (let y = 0; y < image.height; y++) {
+    for (let x = 0; x < image.width; x++) {
+      const i = (y * image.width + x) * 4;
+      const differs = [0, 1, 2].some((c) => Math.abs(image.data[i + c] - background[c]) > threshold);
+      if (!differs) continue;
+      left = Math.min(left, x);
+      top = Math.min(top, y);
+      right = Math.max(right, x);
+      bottom = Math.max(bottom, y);
+    }
+  }
+  return right < 0 ? undefined : { left, top, width: right - left + 1, height: bottom - top + 1 };
+}

@@ -85,6 +85,15 @@ function rotateFree(image: Raster, degrees: number, size: Size, fill: Rgba): Ras
   return out;
 }
 
+/** Clockwise rotation by any whole angle: exact quarter turns, sampled otherwise. */
+export function rotateImage(image: Raster, degrees: number, fill: Rgba): Raster {
+  const angle = degrees % 360;
+  if (angle === 0) return image;
+  const quarter = QUARTER_TURNS[angle];
+  if (quarter) return applyOrientation(image, quarter);
+  return rotateFree(image, angle, rotatedSize(angle, image), fill);
+}
+
 export const rotate: StepModule<number> = {
   kind: "step",
   name: "rotate",
@@ -93,10 +102,6 @@ export const rotate: StepModule<number> = {
     output: rotatedSize(degrees, input),
     addsTransparency: context.outputHasAlpha && degrees % 90 !== 0,
   }),
-  apply(degrees, image, { output }, context) {
-    if (degrees === 0) return image;
-    const quarter = QUARTER_TURNS[degrees];
-    if (quarter) return applyOrientation(image, quarter);
-    return rotateFree(image, degrees, output, context.outputHasAlpha ? TRANSPARENT : WHITE);
-  },
+  apply: (degrees, image, _geometry, context) =>
+    rotateImage(image, degrees, context.outputHasAlpha ? TRANSPARENT : WHITE),
 };

@@ -1,5 +1,6 @@
 import { EDGE_CACHE_CONTROL, variantCacheKey, variantEtag } from "../cache";
 import type { BucketConfig } from "../config";
+import { OssError } from "../errors";
 import { checkSourceBytes } from "../limits";
 import type { ParsedProcess } from "../process/parse";
 import { runProcess } from "../process/run";
@@ -15,6 +16,7 @@ export interface ProcessedRequest {
   readonly process: ParsedProcess;
   readonly request: Request;
   readonly memoryBudgetBytes: number;
+  readonly fonts: R2Bucket;
   readonly waitUntil: (promise: Promise<unknown>) => void;
 }
 
@@ -25,14 +27,15 @@ export async function serveProcessed(req: ProcessedRequest): Promise<Response> {
   if (!source) throw noSuchKey();
   checkSourceBytes(source.size);
 
+  // A variant depends on every object it reads: the source and any watermark images.
+  const references = await Promise.all(process.references.map((reference) => bucket.store.head(reference)));
+  const missing = process.references.find((_, i) => !references[i]);
+  if (missing !== undefined)
+    throw new OssError("WatermarkError", `The watermark object ${missing} does not exist.`);
+  const etags = [source, ...references].map((object) => (object as R2Object).httpEtag).join(",");
+
   const cache = caches.default;
-  const cacheKey = variantCacheKey(
-    new URL(request.url).origin,
-    bucket.name,
-    key,
-    process.normalized,
-    source.httpEtag,
-  );
+  const cacheKey = variantCacheKey(new URL(request.url).origin, bucket.name, key, process.normalized, etags);
   const clientHeaders = (headers: Headers) => {
     headers.set("Cache-Control", source.httpMetadata?.cacheControl ?? DEFAULT_CLIENT_CACHE_CONTROL);
     return headers;
@@ -44,19 +47,28 @@ export async function serveProcessed(req: ProcessedRequest): Promise<Response> {
   const object = await bucket.store.get(key, { onlyIf: { etagMatches: source.etag } });
   if (!object || !("body" in object)) throw noSuchKey();
   const bytes = new Uint8Array(await (object as R2ObjectBody).arrayBuffer());
-  const output = await runProcess(process, bytes, req.memoryBudgetBytes);
+  const output = await runProcess(process, bytes, {
+    memoryBudgetBytes: req.memoryBudgetBytes,
+    readObject: (reference) => readBytes(bucket.store, reference),
+    readFont: (file) => readBytes(req.fonts, file),
+  });
 
   const stored = new Response(output.body, {
     headers: {
       "Content-Type": output.contentType,
       "Content-Length": String(output.body.length),
-      ETag: await variantEtag(source.httpEtag, process.normalized),
+      ETag: await variantEtag(etags, process.normalized),
       "Last-Modified": source.uploaded.toUTCString(),
       "Cache-Control": EDGE_CACHE_CONTROL,
     },
   });
   req.waitUntil(cache.put(cacheKey, stored.clone()));
   return finish(request, stored, "MISS", clientHeaders);
+}
+
+async function readBytes(store: R2Bucket, key: string): Promise<Uint8Array | undefined> {
+  const object = await store.get(key);
+  return object ? new Uint8Array(await object.arrayBuffer()) : undefined;
 }
 
 function finish(

@@ -6,6 +6,8 @@ export interface ParsedProcess {
   readonly actions: readonly BoundAction[];
   /** A canonical spelling: equal for requests that must give the same image (the cache key). */
   readonly normalized: string;
+  /** Keys of other objects of the bucket that the actions read (watermark images). */
+  readonly references: readonly string[];
 }
 
 const OTHER_SERVICES = new Set(["doc", "video", "audio"]);
@@ -28,7 +30,7 @@ export function parseProcess(value: string): ParsedProcess {
 
   const actions: BoundAction[] = [];
   const normalized: string[] = ["image"];
-  for (const segment of segments) {
+  for (const segment of joinBase64Slashes(segments)) {
     if (segment === "") continue;
     const params = splitParams(segment);
     const module = ACTIONS.get(params.action);
@@ -36,11 +38,43 @@ export function parseProcess(value: string): ParsedProcess {
     actions.push(bindAction(module, module.parse(params)));
     normalized.push(normalizeParams(params));
   }
+  const counts = new Map<string, number>();
+  for (const action of actions) counts.set(action.name, (counts.get(action.name) ?? 0) + 1);
+  for (const [name, count] of counts) {
+    const module = ACTIONS.get(name);
+    const limit = module?.kind === "step" ? module.maxPerProcess : undefined;
+    if (limit !== undefined && count > limit) {
+      throw invalidArgument(`The action: ${name} may appear at most ${limit} times.`);
+    }
+  }
   if (actions.length > 1) {
     const report = actions.find((action) => action.kind === "report");
     if (report) throw invalidArgument(`The action: ${report.name} cannot be combined with other actions.`);
   }
-  return { actions, normalized: normalized.join("/") };
+  const references = [
+    ...new Set(actions.flatMap((action) => (action.kind === "step" ? action.references : []))),
+  ];
+  return { actions, normalized: normalized.join("/"), references };
+}
+
+/**
+ * Standard Base64 may hold `/`, which also separates actions: a segment that follows a Base64
+ * parameter (as its module declares) and does not start with an action name is the rest of it.
+ */
+function joinBase64Slashes(segments: string[]): string[] {
+  const joined: string[] = [];
+  for (const segment of segments) {
+    const previous = joined.at(-1);
+    const lastParam = previous?.split(",").at(-1) ?? "";
+    const previousModule = previous === undefined ? undefined : ACTIONS.get(previous.split(",")[0]);
+    const inBase64 = previousModule?.base64Params?.includes(lastParam.slice(0, lastParam.indexOf("_")));
+    if (previous !== undefined && inBase64 && !ACTIONS.has(segment.split(",")[0])) {
+      joined[joined.length - 1] = `${previous}/${segment}`;
+    } else {
+      joined.push(segment);
+    }
+  }
+  return joined;
 }
 
 function splitParams(segment: string): ActionParams {

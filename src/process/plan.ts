@@ -5,7 +5,7 @@ import type { ImageFormat } from "../image/format";
 import type { ImageHeader } from "../image/header";
 import type { Size } from "../image/raster";
 import { checkOutputSize, checkSourceSize, stepBytes } from "../limits";
-import type { BoundAction, OutputSettings, PlanContext, StepGeometry } from "./types";
+import type { BoundAction, OutputSettings, PlanContext, Resources, StepGeometry } from "./types";
 
 type StepAction = Extract<BoundAction, { kind: "step" }>;
 
@@ -45,6 +45,7 @@ export function planProcess(
   header: ImageHeader,
   sourceBytes: number,
   budgetBytes: number,
+  resources: Resources,
 ): Plan {
   checkSourceSize(header);
   const decoder = decoderFor(header.format);
@@ -54,7 +55,7 @@ export function planProcess(
 
   const outputFormat = settings.format ?? (outputFor(header.format) ? header.format : FALLBACK_FORMAT);
   const outputTraits = outputFor(outputFormat) as OutputTraits;
-  const context: PlanContext = { source: header, outputHasAlpha: outputTraits.hasAlpha };
+  const context: PlanContext = { source: header, outputHasAlpha: outputTraits.hasAlpha, resources };
 
   const orientation = settings.autoOrient ? header.exif.orientation : 1;
   const upright: Size =

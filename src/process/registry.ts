@@ -14,6 +14,7 @@ import { resize } from "../actions/resize";
 import { rotate } from "../actions/rotate";
 import { roundedCorners } from "../actions/rounded-corners";
 import { sharpen } from "../actions/sharpen";
+import { watermark } from "../actions/watermark";
 import type { ActionModule } from "./types";
 
 // biome-ignore lint/suspicious/noExplicitAny: each module carries its own options type, bound at parse time.
@@ -34,6 +35,7 @@ const MODULES: ActionModule<any>[] = [
   circle,
   roundedCorners,
   averageHue,
+  watermark,
 ];
 
 /** Every `x-oss-process` image action this service knows, by its OSS name. */

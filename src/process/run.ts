@@ -1,25 +1,42 @@
 import { decodeImage, encoderFor } from "../codecs";
 import { decodeGifFrames, GifWriter, readGifAnimation } from "../codecs/gif";
 import type { Encoder } from "../codecs/types";
+import { OssError } from "../errors";
+import { loadFont } from "../fonts";
 import { MIME_TYPES } from "../image/format";
 import { readHeader } from "../image/header";
 import { applyOrientation } from "../image/orient";
 import type { Raster } from "../image/raster";
-import type { ParsedProcess } from "./parse";
+import { type ParsedProcess, parseProcess } from "./parse";
 import { type Plan, planProcess } from "./plan";
-import type { ProcessOutput } from "./types";
+import type { ProcessOutput, Resources } from "./types";
+
+/** What a process may reach outside its source: the memory budget, other objects, fonts. */
+export interface ProcessEnvironment {
+  readonly memoryBudgetBytes: number;
+  /** Reads another object of the source's bucket (watermark images); undefined when missing. */
+  readObject(key: string): Promise<Uint8Array | undefined>;
+  /** Reads a font file from the FONTS bucket; undefined when missing. */
+  readFont(file: string): Promise<Uint8Array | undefined>;
+}
 
 /** Runs a parsed process on the source bytes: header, plan, decode, steps, encode. */
 export async function runProcess(
   process: ParsedProcess,
   bytes: Uint8Array,
-  memoryBudgetBytes: number,
+  environment: ProcessEnvironment,
 ): Promise<ProcessOutput> {
   const header = readHeader(bytes);
   const [first] = process.actions;
   if (first?.kind === "report" && !first.needsPixels) return first.report({ bytes, header });
 
-  const plan = planProcess(process.actions, header, bytes.length, memoryBudgetBytes);
+  const plan = planProcess(
+    process.actions,
+    header,
+    bytes.length,
+    environment.memoryBudgetBytes,
+    resourcesFor(environment),
+  );
   const contentType = MIME_TYPES[plan.outputFormat];
   if (plan.outputFormat === "gif") return { body: await writeGif(bytes, plan), contentType };
 
@@ -31,6 +48,28 @@ export async function runProcess(
     progressive: plan.progressive,
   });
   return { body, contentType };
+}
+
+function resourcesFor(environment: ProcessEnvironment): Resources {
+  const resources: Resources = {
+    /** Another image of the bucket, through its own process string and memory plan (watermarks). */
+    async image(key, value) {
+      const bytes = await environment.readObject(key);
+      if (!bytes) throw new OssError("WatermarkError", `The watermark object ${key} does not exist.`);
+      const header = readHeader(bytes);
+      const plan = planProcess(
+        parseProcess(value).actions,
+        header,
+        bytes.length,
+        environment.memoryBudgetBytes,
+        resources,
+      );
+      const decoded = applyOrientation(await decodeImage(bytes, header, plan.decodeScale), plan.orientation);
+      return applySteps(decoded, plan);
+    },
+    font: (name) => loadFont(name, environment.readFont),
+  };
+  return resources;
 }
 
 async function applySteps(source: Raster, plan: Plan): Promise<Raster> {

@@ -1,6 +1,7 @@
 import type { ImageFormat } from "../image/format";
 import type { ImageHeader } from "../image/header";
 import type { Raster, Size } from "../image/raster";
+import type { Font } from "../text/font";
 
 /** The source object as the pipeline sees it. */
 export interface SourceImage {
@@ -35,8 +36,18 @@ export interface OutputSettings {
   autoOrient: boolean;
 }
 
+/**
+ * What steps may read besides their input image: other objects of the same bucket (watermark
+ * images, processed by their own nested process string) and fonts. Provided by the run layer.
+ */
+export interface Resources {
+  image(key: string, process: string): Promise<Raster>;
+  font(name: string): Promise<Font>;
+}
+
 export interface PlanContext {
   readonly source: ImageHeader;
+  readonly resources: Resources;
   /** Whether the output format keeps alpha, which decides how exposed areas are filled. */
   readonly outputHasAlpha: boolean;
 }
@@ -60,6 +71,8 @@ export interface StepGeometry {
 
 interface ModuleBase<O> {
   readonly name: string;
+  /** Parameters whose values are Base64 (standard Base64 may contain `/`). */
+  readonly base64Params?: readonly string[];
   parse(params: ActionParams): O;
 }
 
@@ -76,6 +89,10 @@ export interface StepModule<O> extends ModuleBase<O> {
   apply(options: O, image: Raster, geometry: StepGeometry, context: PlanContext): Raster | Promise<Raster>;
   /** True when an animated GIF stays animated through this step; without it OSS makes it static. */
   keepsAnimation?(options: O): boolean;
+  /** Keys of other objects the step reads: their ETags become part of the variant's cache key. */
+  references?(options: O): readonly string[];
+  /** How many times the action may appear in one process string. */
+  readonly maxPerProcess?: number;
 }
 
 /** Answers with a description of the source instead of an image; must stand alone. */
@@ -98,6 +115,7 @@ export type BoundAction =
       readonly kind: "step";
       readonly name: string;
       readonly keepsAnimation: boolean;
+      readonly references: readonly string[];
       plan(input: Size, context: PlanContext): StepPlan;
       apply(image: Raster, geometry: StepGeometry, context: PlanContext): Raster | Promise<Raster>;
     }
@@ -121,6 +139,7 @@ export function bindAction<O>(module: ActionModule<O>, options: O): BoundAction 
         kind: "step",
         name: module.name,
         keepsAnimation: module.keepsAnimation?.(options) ?? false,
+        references: module.references?.(options) ?? [],
         plan: (input, context) => module.plan(options, input, context),
         apply: (image, geometry, context) => module.apply(options, image, geometry, context),
       };
