@@ -364,6 +364,19 @@ describe("chains", () => {
     expectColour(out, 50, 50, RED);
   });
 
+  it("sharpens after rounding the corners without bringing the corners back", async () => {
+    const path = await upload("chain-sharpen.jpg", await encode.jpg(quadrants(400, 300)));
+    const out = await decoded(
+      await process(path, "image/resize,m_fill,w_200,h_200/rounded-corners,r_100/format,png/sharpen,100"),
+    );
+    expect([out.width, out.height, out.format]).toEqual([200, 200, "png"]);
+    expect(alpha(out, 0, 0)).toBe(0);
+    expect(alpha(out, 199, 199)).toBe(0);
+    expect(alpha(out, 100, 100)).toBe(255);
+    expectColour(out, 60, 60, RED);
+    expectColour(out, 140, 140, YELLOW);
+  });
+
   it("takes an indexed strip, then rounds it", async () => {
     const path = await upload("chain-strip.png", await encode.png(quadrants(400, 300)));
     const out = await decoded(await process(path, "image/indexcrop,x_100,i_3/rounded-corners,r_20"));
