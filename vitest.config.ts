@@ -24,7 +24,14 @@ export default defineConfig({
   plugins: [
     cloudflareTest({
       wrangler: { configPath: "./wrangler.toml" },
-      miniflare: { serviceBindings: { TEST_FONTS: serveFont } },
+      miniflare: {
+        serviceBindings: { TEST_FONTS: serveFont },
+        // Two key pairs, as during a key rotation (test/helpers.ts signs with them).
+        bindings: {
+          OSS_ACCESS_KEY_ID: "test-key-id,rotated-key-id",
+          OSS_ACCESS_KEY_SECRET: "test-secret,rotated-secret",
+        },
+      },
     }),
   ],
   test: {

@@ -1,3 +1,4 @@
+import { readAccessKeys } from "./auth/credentials";
 export type BucketAcl = "public-read" | "private";
 
 export interface BucketConfig {
@@ -6,11 +7,19 @@ export interface BucketConfig {
   readonly store: R2Bucket;
   /** Characters that separate a key from a style name in `<key><delimiter><style>` URLs. */
   readonly styleDelimiters: string;
+  /** Source image protection: anonymous requests may only use styles. */
+  readonly sourceProtection: boolean;
 }
 
 /** Shape of the `vars` in wrangler.toml; see README "Buckets and domains". */
 export interface Env {
-  BUCKETS: Record<string, { binding: string; acl: BucketAcl; style_delimiters?: string }>;
+  BUCKETS: Record<
+    string,
+    { binding: string; acl: BucketAcl; style_delimiters?: string; source_protection?: boolean }
+  >;
+  /** Access key ids and secrets, comma-separated and paired by position (see src/auth/credentials.ts). */
+  OSS_ACCESS_KEY_ID?: string;
+  OSS_ACCESS_KEY_SECRET?: string;
   /** R2 bucket holding every bucket's image styles, as `<bucket>/<style name>`. */
   STYLES: R2Bucket;
   /** R2 bucket holding the watermark fonts, by file name (see src/fonts.ts). */
@@ -31,6 +40,7 @@ export interface ServiceConfig {
   readonly baseDomain?: string;
   readonly customDomains: ReadonlyMap<string, BucketConfig>;
   readonly memoryBudgetBytes: number;
+  readonly accessKeys: ReadonlyMap<string, string>;
 }
 
 const DEFAULT_MEMORY_BUDGET_MB = 96;
@@ -65,7 +75,13 @@ function buildConfig(env: Env): ServiceConfig {
     if (![...styleDelimiters].every((ch) => STYLE_DELIMITERS.includes(ch))) {
       throw new Error(`bucket ${name}: style_delimiters may only use ${STYLE_DELIMITERS}`);
     }
-    buckets.set(name, { name, acl: entry.acl, store, styleDelimiters });
+    buckets.set(name, {
+      name,
+      acl: entry.acl,
+      store,
+      styleDelimiters,
+      sourceProtection: entry.source_protection === true,
+    });
   }
   const lookup = (name: string, what: string) => {
     const bucket = buckets.get(name);
@@ -86,5 +102,6 @@ function buildConfig(env: Env): ServiceConfig {
     baseDomain: env.BASE_DOMAIN?.toLowerCase(),
     customDomains,
     memoryBudgetBytes: budgetMb * 1024 * 1024,
+    accessKeys: readAccessKeys(env.OSS_ACCESS_KEY_ID, env.OSS_ACCESS_KEY_SECRET),
   };
 }

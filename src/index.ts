@@ -1,11 +1,16 @@
 import { Hono } from "hono";
+import { authenticate, type Caller } from "./auth";
+import { parseQuery, type QueryParam } from "./auth/canonical";
 import { type Env, serviceConfig } from "./config";
 import { OssError } from "./errors";
 import { errorResponse } from "./http/error-response";
 import { serveObject } from "./http/object";
+import { deleteObject, putObject } from "./http/object-write";
+import { processObject } from "./http/process-object";
 import { processStringFor } from "./http/process-string";
 import { serveProcessed } from "./http/processed";
-import { resolveAddress } from "./http/resolve";
+import { type ObjectAddress, resolveAddress } from "./http/resolve";
+import { styleApi } from "./http/styles-api";
 import { parseProcess } from "./process/parse";
 
 type AppEnv = { Bindings: Env; Variables: { requestId: string } };
@@ -18,34 +23,113 @@ function newRequestId(): string {
   return [...bytes].map((byte) => byte.toString(16).padStart(2, "0").toUpperCase()).join("");
 }
 
+/** Object sub-resources of OSS APIs this service does not implement (ACLs, tags, multipart…). */
+const UNIMPLEMENTED_SUB_RESOURCES = new Set([
+  "acl",
+  "tagging",
+  "symlink",
+  "objectMeta",
+  "uploads",
+  "uploadId",
+  "partNumber",
+  "append",
+  "restore",
+  "x-oss-async-process",
+  "versions",
+  "versionId",
+  "cors",
+  "lifecycle",
+  "website",
+  "referer",
+  "logging",
+]);
+
+const requireSignature = (caller: Caller, what: string) => {
+  if (!caller.accessKeyId) throw new OssError("AccessDenied", `${what} needs a signed request.`);
+};
+
 app.use(async (c, next) => {
   c.set("requestId", newRequestId());
   await next();
   c.res.headers.set("x-oss-request-id", c.get("requestId"));
 });
 
-app.on(["GET", "HEAD"], "*", async (c) => {
+app.all("*", async (c) => {
   const config = serviceConfig(c.env);
-  const url = new URL(c.req.url);
-  const address = resolveAddress(url, config);
+  const request = c.req.raw;
+  const method = request.method;
+  const url = new URL(request.url);
+  const resolved = resolveAddress(url, config);
+  // ali-oss's ImageClient sends bucket sub-resources as an object key: `/<bucket>/%3Fstyle%26...`.
+  const [address, params]: [ObjectAddress, QueryParam[]] = resolved.key.startsWith("?")
+    ? [{ bucket: resolved.bucket, key: "" }, parseQuery(resolved.key.slice(1))]
+    : [resolved, parseQuery(url.search.slice(1))];
   const { bucket, key } = address;
-  if (key === "") throw new OssError("NotImplemented", "Bucket-level operations are not implemented.");
-  const process = await processStringFor(url, address, config);
-  if (process === undefined) return serveObject(bucket.store, key, c.req.raw);
-  return serveProcessed({
-    bucket,
-    key,
-    process: parseProcess(process),
-    request: c.req.raw,
-    memoryBudgetBytes: config.memoryBudgetBytes,
-    fonts: config.fonts,
-    waitUntil: (promise) => c.executionCtx.waitUntil(promise),
-  });
+  const caller = await authenticate(
+    { method, headers: request.headers, params, bucket: bucket.name, key },
+    config.accessKeys,
+  );
+
+  if (key === "") {
+    if (params.some((param) => param.key === "style")) {
+      requireSignature(caller, "The style API");
+      return styleApi(method, bucket, params, config.styles, request);
+    }
+    throw new OssError("NotImplemented", "Bucket-level operations other than styles are not implemented.");
+  }
+  const unimplemented = params.find((param) => UNIMPLEMENTED_SUB_RESOURCES.has(param.key));
+  if (unimplemented) throw new OssError("NotImplemented", `The ${unimplemented.key} API is not implemented.`);
+
+  switch (method) {
+    case "GET":
+    case "HEAD": {
+      if (!caller.accessKeyId && bucket.acl === "private") {
+        throw new OssError("AccessDenied", "You have no right to access this object because of bucket acl.");
+      }
+      const process = await processStringFor(params, address, config);
+      if (
+        !caller.accessKeyId &&
+        bucket.sourceProtection &&
+        address.style === undefined &&
+        !isStyleQuery(params)
+      ) {
+        throw new OssError(
+          "AccessDenied",
+          "Source image protection is on: anonymous requests may only use styles.",
+          "0040-00000031",
+        );
+      }
+      if (process === undefined) return serveObject(bucket.store, key, request);
+      return serveProcessed({
+        bucket,
+        key,
+        process: parseProcess(process),
+        request,
+        memoryBudgetBytes: config.memoryBudgetBytes,
+        fonts: config.fonts,
+        waitUntil: (promise) => c.executionCtx.waitUntil(promise),
+      });
+    }
+    case "PUT":
+      requireSignature(caller, "PutObject");
+      return putObject(bucket.store, key, request);
+    case "DELETE":
+      requireSignature(caller, "DeleteObject");
+      return deleteObject(bucket.store, key);
+    case "POST":
+      if (!params.some((param) => param.key === "x-oss-process")) {
+        throw new OssError("NotImplemented", "POST is implemented for ProcessObject (?x-oss-process) only.");
+      }
+      requireSignature(caller, "ProcessObject");
+      return processObject(bucket, key, request, config);
+    default:
+      throw new OssError("MethodNotAllowed", `The method ${method} is not allowed here.`);
+  }
 });
 
-app.all("*", (c) => {
-  throw new OssError("MethodNotAllowed", `The method ${c.req.method} is not allowed here.`);
-});
+function isStyleQuery(params: readonly QueryParam[]): boolean {
+  return params.some((param) => param.key === "x-oss-process" && param.value?.startsWith("style/"));
+}
 
 app.onError((error, c) =>
   errorResponse(error, c.get("requestId") ?? newRequestId(), new URL(c.req.url).host, c.req.method),

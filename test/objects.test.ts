@@ -22,8 +22,8 @@ describe("addressing", () => {
 
   it("serves virtual-hosted <bucket>.<base-domain>", async () => {
     const key = uniqueKey("v.txt");
-    await env.DEMO_PRIVATE.put(key, TEXT);
-    const res = await request(`http://demo-private.localhost:8787/${key}`);
+    await env.DEMO.put(key, TEXT);
+    const res = await request(`http://demo.localhost:8787/${key}`);
     expect(res.status).toBe(200);
     expect(await res.text()).toBe("0123456789abcdefghij");
   });
@@ -33,6 +33,17 @@ describe("addressing", () => {
     await put(key, TEXT);
     const res = await request(`http://images.example.test/${key}`);
     expect(res.status).toBe(200);
+  });
+
+  it("refuses anonymous reads of a private bucket with AccessDenied, processed or not", async () => {
+    const key = uniqueKey("private.txt");
+    await env.DEMO_PRIVATE.put(key, TEXT);
+    for (const path of [`/demo-private/${key}`, `/demo-private/${key}?x-oss-process=image/resize,w_10`]) {
+      expect(await ossError(await request(path))).toMatchObject({ status: 403, code: "AccessDenied" });
+    }
+    expect(await ossError(await request(`http://demo-private.localhost:8787/${key}`))).toMatchObject({
+      code: "AccessDenied",
+    });
   });
 
   it("answers NoSuchBucket for an unknown virtual-hosted bucket", async () => {

@@ -25,11 +25,13 @@ describe("styles", () => {
   });
 
   it("keeps styles per bucket", async () => {
-    const style = await defineStyle("image/resize,w_40");
-    const key = uniqueKey("other-bucket.jpg");
-    await env.DEMO_PRIVATE.put(key, await encode.jpg(quadrants(200, 100)));
-    const res = await request(`/demo-private/${key}?x-oss-process=style/${style}`);
-    expect(await ossError(res)).toMatchObject({ status: 404, code: "NoSuchStyle" });
+    const name = `s${crypto.randomUUID().slice(0, 8)}`;
+    await env.STYLES.put(`demo-private/${name}`, "image/resize,w_40");
+    const path = await upload("other-bucket.jpg", await encode.jpg(quadrants(200, 100)));
+    expect(await ossError(await process(path, `style/${name}`))).toMatchObject({
+      status: 404,
+      code: "NoSuchStyle",
+    });
   });
 
   it("serves keys whose text after ! is no style name, and does not treat - as a delimiter by default", async () => {

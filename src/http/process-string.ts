@@ -1,7 +1,7 @@
+import type { QueryParam } from "../auth/canonical";
 import type { ServiceConfig } from "../config";
 import { invalidArgument } from "../errors";
 import { readStyle } from "../styles";
-import { queryParam } from "./query";
 import type { ObjectAddress } from "./resolve";
 
 const STYLE_PREFIX = "style/";
@@ -11,11 +11,12 @@ const STYLE_PREFIX = "style/";
  * content from `x-oss-process=style/<name>` or `<key><delimiter><name>`. Undefined: no processing.
  */
 export async function processStringFor(
-  url: URL,
+  params: readonly QueryParam[],
   address: ObjectAddress,
   config: ServiceConfig,
 ): Promise<string | undefined> {
-  const value = queryParam(url, "x-oss-process");
+  const param = params.find((p) => p.key === "x-oss-process");
+  const value = param && (param.value ?? "");
   if (address.style !== undefined) {
     if (value !== undefined) throw invalidArgument("A style URL cannot also carry x-oss-process.");
     return readStyle(config.styles, address.bucket.name, address.style);

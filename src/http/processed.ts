@@ -3,7 +3,7 @@ import type { BucketConfig } from "../config";
 import { OssError } from "../errors";
 import { checkSourceBytes } from "../limits";
 import type { ParsedProcess } from "../process/parse";
-import { runProcess } from "../process/run";
+import { type ProcessEnvironment, runProcess } from "../process/run";
 import { evaluatePreconditions, notModified } from "./conditional";
 import { noSuchKey } from "./object";
 
@@ -47,11 +47,11 @@ export async function serveProcessed(req: ProcessedRequest): Promise<Response> {
   const object = await bucket.store.get(key, { onlyIf: { etagMatches: source.etag } });
   if (!object || !("body" in object)) throw noSuchKey();
   const bytes = new Uint8Array(await (object as R2ObjectBody).arrayBuffer());
-  const output = await runProcess(process, bytes, {
-    memoryBudgetBytes: req.memoryBudgetBytes,
-    readObject: (reference) => readBytes(bucket.store, reference),
-    readFont: (file) => readBytes(req.fonts, file),
-  });
+  const output = await runProcess(
+    process,
+    bytes,
+    processEnvironment(bucket, req.fonts, req.memoryBudgetBytes),
+  );
 
   const stored = new Response(output.body, {
     headers: {
@@ -66,7 +66,20 @@ export async function serveProcessed(req: ProcessedRequest): Promise<Response> {
   return finish(request, stored, "MISS", clientHeaders);
 }
 
-async function readBytes(store: R2Bucket, key: string): Promise<Uint8Array | undefined> {
+/** What a process of an object in `bucket` may read: the bucket's other objects, and the fonts. */
+export function processEnvironment(
+  bucket: BucketConfig,
+  fonts: R2Bucket,
+  memoryBudgetBytes: number,
+): ProcessEnvironment {
+  return {
+    memoryBudgetBytes,
+    readObject: (reference) => readBytes(bucket.store, reference),
+    readFont: (file) => readBytes(fonts, file),
+  };
+}
+
+export async function readBytes(store: R2Bucket, key: string): Promise<Uint8Array | undefined> {
   const object = await store.get(key);
   return object ? new Uint8Array(await object.arrayBuffer()) : undefined;
 }

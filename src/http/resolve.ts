@@ -38,6 +38,11 @@ function findBucketAndKey(url: URL, config: ServiceConfig): { bucket: BucketConf
   const custom = config.customDomains.get(host);
   if (custom) return { bucket: custom, key: decodeKey(path) };
 
+  // The Node SDK, given an IP endpoint, sends `Host: <bucket>.oss-<region>.aliyuncs.com`.
+  const sdkHost = OSS_ENDPOINT_HOST.exec(host);
+  const sdkBucket = sdkHost && config.buckets.get(sdkHost[1]);
+  if (sdkBucket) return { bucket: sdkBucket, key: decodeKey(path) };
+
   const base = config.baseDomain;
   if (base && host.endsWith(`.${base}`)) {
     const name = host.slice(0, -base.length - 1);
@@ -53,6 +58,8 @@ function findBucketAndKey(url: URL, config: ServiceConfig): { bucket: BucketConf
   if (!config.defaultBucket) throw new OssError("NoSuchBucket", "The specified bucket does not exist.");
   return { bucket: config.defaultBucket, key: decodeKey(path) };
 }
+
+const OSS_ENDPOINT_HOST = /^([a-z0-9-]+)\.oss-[a-z0-9-]+\.aliyuncs\.com$/;
 
 function decodeKey(raw: string): string {
   try {
