@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 import { FONT_FILES } from "./scripts/lib/fonts.mjs";
 
 // Binary fixtures are read here, in Node, and handed to the tests (which run inside workerd) as Base64.
@@ -35,6 +35,8 @@ export default defineConfig({
     }),
   ],
   test: {
+    // test/sdk runs in Node against `wrangler dev` (vitest.sdk.config.ts, npm run test:sdk).
+    exclude: [...configDefaults.exclude, "test/sdk/**"],
     provide: { fixtures },
     testTimeout: 30_000,
   },

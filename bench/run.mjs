@@ -13,8 +13,9 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import sharp from "sharp";
 import { openLocalBuckets } from "../scripts/lib/buckets.mjs";
-import { freePort, memoryOf, snapshotWorker, spawnDevServer, workerdDescendants } from "./dev-server.mjs";
+import { freePort, snapshotWorker, spawnDevServer } from "../scripts/lib/dev-server.mjs";
 import { photoJpeg } from "./photo.mjs";
+import { memoryOf, workerdDescendants } from "./workerd-memory.mjs";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const WORK_DIR = join(ROOT, "bench", ".work");

@@ -141,7 +141,8 @@ export function canonicalRequestV4(
     .filter((param) => param.key !== "x-oss-signature")
     .map((param) => ({
       key: uriEncode(param.key),
-      value: param.value === undefined ? undefined : uriEncode(param.value),
+      // Empty values are signed as bare keys: the SDKs sign `?x-oss-process` and send `?x-oss-process=`.
+      value: param.value ? uriEncode(param.value) : undefined,
     }))
     .sort((a, b) => a.key.localeCompare(b.key))
     .map((param) => (param.value === undefined ? param.key : `${param.key}=${param.value}`))

@@ -1,7 +1,7 @@
-// Runs the Worker in the real Workers runtime (`wrangler dev`, which starts workerd) for the benchmark,
-// and reads the memory of that workerd process from /proc.
+// Runs the Worker in the real Workers runtime (`wrangler dev`, which starts workerd) on a port of its
+// own with its own local state, for the benchmark (bench/run.mjs) and the SDK tests (test/sdk/).
 import { spawn } from "node:child_process";
-import { cpSync, createWriteStream, readdirSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, createWriteStream, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -94,7 +94,7 @@ export function spawnDevServer({ cwd, config, port, stateDir, vars, logPath }) {
         if (exited) throw new Error(`wrangler dev exited before it was ready; see ${logPath}`);
         try {
           // Any HTTP answer (even a 404 for this key) means the Worker is up.
-          await fetch(`${server.base}/demo/__bench_ready__`, { method: "HEAD" });
+          await fetch(`${server.base}/__ready__`, { method: "HEAD" });
           return;
         } catch {
           await sleep(250);
@@ -114,46 +114,5 @@ function signalGroup(pid, signal) {
   } catch (error) {
     if (error.code !== "ESRCH") throw error; // ESRCH: the group is already gone
     return false;
-  }
-}
-
-/** The workerd processes descending from `rootPid` (Linux /proc), as `{ pid, cmdline }`. */
-export function workerdDescendants(rootPid) {
-  const children = new Map();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = readProc(`/proc/${entry}/stat`);
-    if (!stat) continue;
-    // The command name in field 2 may contain spaces and parentheses; the ppid follows its last ")".
-    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-    if (!children.has(ppid)) children.set(ppid, []);
-    children.get(ppid).push(Number(entry));
-  }
-  const found = [];
-  const queue = [rootPid];
-  while (queue.length > 0) {
-    const pid = queue.shift();
-    for (const child of children.get(pid) ?? []) {
-      const cmdline = readProc(`/proc/${child}/cmdline`)?.split("\0").join(" ") ?? "";
-      if (cmdline.includes("workerd")) found.push({ pid: child, cmdline });
-      queue.push(child);
-    }
-  }
-  return found;
-}
-
-/** VmRSS and VmHWM (peak RSS) of `pid` in bytes, from /proc/<pid>/status. */
-export function memoryOf(pid) {
-  const status = readProc(`/proc/${pid}/status`);
-  if (!status) throw new Error(`process ${pid} is gone (did workerd crash or restart? see the wrangler log)`);
-  const field = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1]) * 1024;
-  return { rss: field("VmRSS"), hwm: field("VmHWM") };
-}
-
-function readProc(path) {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return undefined; // the process ended while we were looking
   }
 }
