@@ -1,7 +1,8 @@
 // npm start: loads samples/ into the local `demo` bucket, then runs the Worker in the real Workers
 // runtime (wrangler dev, workerd) on 127.0.0.1:$PORT (default 8787) with local R2 in .wrangler/state.
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { openLocalBuckets, STATE_DIR } from "./lib/buckets.mjs";
 import { FONT_FILES, installedFonts } from "./lib/fonts.mjs";
 import { seed } from "./seed.mjs";
@@ -51,9 +52,36 @@ async function loadStyles(stylesByBucket) {
   }
 }
 
+// Access keys pass through from the environment; without them, documented development defaults.
+// They reach wrangler in an env file so that its startup banner does not print the secret.
+const DEV_ACCESS_KEY_ID = "dev-access-key-id";
+const DEV_ACCESS_KEY_SECRET = "dev-access-key-secret";
+const keysFile = join(STATE_DIR, "access-keys.env");
+mkdirSync(STATE_DIR, { recursive: true });
+writeFileSync(
+  keysFile,
+  `OSS_ACCESS_KEY_ID=${process.env.OSS_ACCESS_KEY_ID ?? DEV_ACCESS_KEY_ID}\n` +
+    `OSS_ACCESS_KEY_SECRET=${process.env.OSS_ACCESS_KEY_SECRET ?? DEV_ACCESS_KEY_SECRET}\n`,
+  { mode: 0o600 },
+);
+if (!process.env.OSS_ACCESS_KEY_ID) {
+  console.log(`Signed requests use the development key ${DEV_ACCESS_KEY_ID} / ${DEV_ACCESS_KEY_SECRET}.`);
+}
+
 const wrangler = spawn(
   "npx",
-  ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", STATE_DIR],
+  [
+    "wrangler",
+    "dev",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--persist-to",
+    STATE_DIR,
+    "--env-file",
+    keysFile,
+  ],
   { stdio: "inherit", env: { WRANGLER_SEND_METRICS: "false", ...process.env } },
 );
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => wrangler.kill(signal));
