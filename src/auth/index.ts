@@ -187,18 +187,7 @@ async function verifyV4Header(
   const date = request.headers.get("x-oss-date") ?? "";
   checkSkew(parseV4Date(date), now);
   if (!date.startsWith(credential.day)) throw accessDenied("x-oss-date is not the credential's day.");
-  const secret = secretOf(keys, credential.accessKeyId);
-  const additional = (fields.get("AdditionalHeaders") ?? "").split(";").filter((name) => name !== "");
-  const canonical = canonicalRequestV4(
-    request.method,
-    request.bucket,
-    request.key,
-    request.params,
-    request.headers,
-    additional,
-  );
-  if (!sameSignature(await signatureV4(secret, credential, date, canonical), signature)) throw mismatch();
-  return { accessKeyId: credential.accessKeyId };
+  return checkV4(request, keys, credential, date, fields.get("AdditionalHeaders"), signature);
 }
 
 async function verifyV4Query(
@@ -228,16 +217,22 @@ async function verifyV4Query(
   if (signedAt + expires * 1000 < now) throw accessDenied("Request has expired.");
   if (signedAt - now > MAX_SKEW_MS)
     throw new OssError("RequestTimeTooSkewed", "x-oss-date is in the future.");
+  return checkV4(request, keys, credential, date, param("x-oss-additional-headers"), signature);
+}
+
+/** The part both V4 forms share: recompute the signature over the canonical request and compare. */
+async function checkV4(
+  request: SignedRequest,
+  keys: ReadonlyMap<string, string>,
+  credential: { accessKeyId: string; day: string; region: string },
+  date: string,
+  additionalHeaders: string | undefined,
+  signature: string,
+): Promise<Caller> {
   const secret = secretOf(keys, credential.accessKeyId);
-  const additional = (param("x-oss-additional-headers") ?? "").split(";").filter((name) => name !== "");
-  const canonical = canonicalRequestV4(
-    request.method,
-    request.bucket,
-    request.key,
-    request.params,
-    request.headers,
-    additional,
-  );
+  const additional = (additionalHeaders ?? "").split(";").filter((name) => name !== "");
+  const { method, bucket, key, params, headers } = request;
+  const canonical = canonicalRequestV4(method, bucket, key, params, headers, additional);
   if (!sameSignature(await signatureV4(secret, credential, date, canonical), signature)) throw mismatch();
   return { accessKeyId: credential.accessKeyId };
 }
