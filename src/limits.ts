@@ -13,13 +13,12 @@ export const LIMITS = {
 } as const;
 
 /**
- * Memory a pixel step adds on top of its input (already counted by whoever made it): resampling
- * copies the input into WASM (measured 39 MiB of heap for 8 megapixels, about 5 bytes per input
- * pixel; 20 when it must premultiply alpha, which it does in 32-bit floats) and holds the output
- * there and in JS (4 + 4 per output pixel). Other steps need less; this is their upper bound.
+ * Memory a pixel step adds on top of its input (already counted by whoever made it): the output,
+ * in JS and, for resampling, in the codec engine's heap (4 + 4 per output pixel), and a working
+ * copy of up to 5 bytes per input pixel (blur's 16-bit intermediate plane is the largest).
  */
-export function stepBytes(input: Size, output: Size, mayHaveAlpha: boolean): number {
-  return (mayHaveAlpha ? 20 : 5) * input.width * input.height + 8 * output.width * output.height;
+export function stepBytes(input: Size, output: Size): number {
+  return 5 * input.width * input.height + 8 * output.width * output.height;
 }
 
 export function checkSourceBytes(size: number): void {

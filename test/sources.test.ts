@@ -15,49 +15,30 @@ import {
   YELLOW,
 } from "./helpers";
 
-/** A JPEG header claiming any size: SOI, SOF0, SOS, EOI. Decoding it would fail; planning must not get there. */
-function jpegClaiming(width: number, height: number): Uint8Array {
+/**
+ * A JPEG header claiming any size: SOI, SOF, SOS, EOI, 4:2:0 YCbCr. Decoding it fails; a request
+ * refused by the plan never gets there. `frame` 0xc2 makes it progressive.
+ */
+function jpegClaiming(width: number, height: number, frame = 0xc0): Uint8Array {
+  // biome-ignore format: one marker segment per line
   return new Uint8Array([
-    0xff,
-    0xd8,
-    0xff,
-    0xc0,
-    0x00,
-    0x11,
-    0x08,
-    height >> 8,
-    height & 0xff,
-    width >> 8,
-    width & 0xff,
-    0x03,
-    0x01,
-    0x22,
-    0x00,
-    0x02,
-    0x11,
-    0x01,
-    0x03,
-    0x11,
-    0x01,
-    0xff,
-    0xda,
-    0x00,
-    0x0c,
-    0x03,
-    0x01,
-    0x00,
-    0x02,
-    0x11,
-    0x03,
-    0x11,
-    0x00,
-    0x3f,
-    0x00,
-    0x00,
-    0x00,
-    0xff,
-    0xd9,
+    0xff, 0xd8,
+    0xff, frame, 0x00, 0x11, 0x08, height >> 8, height & 0xff, width >> 8, width & 0xff,
+    0x03, 0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01,
+    0xff, 0xda, 0x00, 0x0c, 0x03, 0x01, 0x00, 0x02, 0x11, 0x03, 0x11, 0x00, 0x3f, 0x00,
+    0xff, 0xd9,
   ]);
+}
+
+/** A PNG signature and IHDR claiming any size (8-bit RGBA); nothing after it. */
+function pngClaiming(width: number, height: number): Uint8Array {
+  const bytes = new Uint8Array(33);
+  bytes.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(16, width);
+  view.setUint32(20, height);
+  bytes.set([8, 6, 0, 0, 0], 24);
+  return bytes;
 }
 
 describe("sources", () => {
@@ -156,32 +137,35 @@ describe("limits", () => {
   });
 
   it("refuses what the memory budget cannot hold, before decoding", async () => {
-    // 20000x15000 = 300 M px is over OSS's 250 M; 12000x9000 = 108 M px is within OSS's limits but
-    // far beyond what the full-size decoder can hold in a 128 MB isolate.
-    for (const [w, h] of [
-      [20_000, 15_000],
-      [12_000, 9_000],
-    ]) {
-      const path = await upload("huge.jpg", jpegClaiming(w, h));
-      expect(await ossError(await process(path, "image/resize,w_100")), `${w}x${h}`).toMatchObject({
+    // 20000x15000 = 300 M px is over OSS's 250 M. The others are within OSS's limits but cannot be
+    // held: a progressive JPEG keeps all its coefficients (128 bytes per 8x8 block, 100 MiB for
+    // 35 M px at 4:2:0), a PNG decoder the whole frame, and an unresized 108 M px result is over
+    // the output limits.
+    for (const [name, bytes, value] of [
+      ["300 M px", jpegClaiming(20_000, 15_000), "image/resize,w_100"],
+      ["progressive 35 M px", jpegClaiming(6_900, 5_100, 0xc2), "image/resize,w_100"],
+      ["PNG 12 M px", pngClaiming(4032, 3024), "image/resize,w_100"],
+      ["108 M px, not resized", jpegClaiming(12_000, 9_000), "image/rotate,90"],
+    ] as const) {
+      const path = await upload("huge", bytes);
+      expect(await ossError(await process(path, value)), name).toMatchObject({
         status: 400,
         code: "ImageTooLarge",
       });
     }
   });
 
-  it("admits a 7-megapixel JPEG and refuses a 12-megapixel one under the default budget", async () => {
+  it("admits baseline JPEGs up to OSS's 250 M px when they are scaled down", async () => {
     // Headers only: a request that passes the plan reaches the decoder, which finds no image data.
-    const seven = await upload("7mp.jpg", jpegClaiming(3072, 2304));
-    expect(await ossError(await process(seven, "image/resize,w_200"))).toMatchObject({ code: "BadRequest" });
-    const eight = await upload("8mp.jpg", jpegClaiming(3264, 2448));
-    expect(await ossError(await process(eight, "image/resize,w_200"))).toMatchObject({
-      code: "ImageTooLarge",
-    });
-    const twelve = await upload("12mp.jpg", jpegClaiming(4032, 3024));
-    expect(await ossError(await process(twelve, "image/resize,w_200"))).toMatchObject({
-      code: "ImageTooLarge",
-    });
+    for (const [name, bytes] of [
+      ["250 M px baseline", jpegClaiming(20_000, 12_500)],
+      ["12 M px progressive", jpegClaiming(4032, 3024, 0xc2)],
+    ] as const) {
+      const path = await upload("claims", bytes);
+      expect(await ossError(await process(path, "image/resize,w_200")), name).toMatchObject({
+        code: "BadRequest",
+      });
+    }
   });
 
   it("still answers info for images too large to decode", async () => {

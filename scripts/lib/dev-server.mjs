@@ -16,6 +16,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 export function snapshotWorker(root, dir) {
   rmSync(dir, { recursive: true, force: true });
   cpSync(join(root, "src"), join(dir, "src"), { recursive: true });
+  cpSync(join(root, "wasm", "engine.wasm"), join(dir, "wasm", "engine.wasm"));
   for (const file of ["wrangler.toml", "tsconfig.json"]) cpSync(join(root, file), join(dir, file));
   return join(dir, "wrangler.toml");
 }

@@ -39,9 +39,9 @@ export const circle: StepModule<number> = {
   kind: "step",
   name: "circle",
   parse: readRadius,
-  plan(radius, input, context) {
+  plan(radius, input) {
     const { side } = circleSquare(radius, input);
-    return { output: { width: side, height: side }, addsTransparency: context.outputHasAlpha };
+    return { output: { width: side, height: side } };
   },
   apply(radius, image, { input }, context) {
     const { x, y, side } = circleSquare(radius, input);

@@ -1,5 +1,5 @@
 import { badRequest } from "../errors";
-import { cropRaster, type Size } from "../image/raster";
+import { cropRaster, type Rect, type Size } from "../image/raster";
 import { integer, oneOf, readNamed } from "../process/params";
 import type { StepModule } from "../process/types";
 
@@ -12,13 +12,6 @@ export interface CropOptions {
   readonly x: number;
   readonly y: number;
   readonly gravity: Gravity;
-}
-
-export interface Rect {
-  readonly x: number;
-  readonly y: number;
-  readonly width: number;
-  readonly height: number;
 }
 
 /** Where along one axis the anchor sits: the near edge, the middle or the far edge. */
@@ -86,7 +79,7 @@ export const crop: StepModule<CropOptions> = {
   },
   plan(options, input) {
     const rect = cropRect(options, input);
-    return { output: { width: rect.width, height: rect.height } };
+    return { output: { width: rect.width, height: rect.height }, region: rect };
   },
   apply(options, image, { input }) {
     const rect = cropRect(options, input);

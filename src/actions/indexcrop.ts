@@ -1,8 +1,7 @@
 import { OssError } from "../errors";
-import { cropRaster, type Size } from "../image/raster";
+import { cropRaster, type Rect, type Size } from "../image/raster";
 import { integer, readNamed } from "../process/params";
 import type { StepModule } from "../process/types";
-import type { Rect } from "./crop";
 
 export interface IndexcropOptions {
   /** `x` cuts vertical strips `length` wide, `y` horizontal strips `length` high. */
@@ -41,7 +40,7 @@ export const indexcrop: StepModule<IndexcropOptions> = {
   },
   plan(options, input) {
     const rect = indexcropRect(options, input);
-    return { output: rect ? { width: rect.width, height: rect.height } : input };
+    return rect ? { output: { width: rect.width, height: rect.height }, region: rect } : { output: input };
   },
   apply(options, image, { input }) {
     const rect = indexcropRect(options, input);

@@ -127,10 +127,11 @@ export const resize: StepModule<ResizeOptions> = {
     [options.width, options.height, options.long, options.short].some((side) => side !== undefined),
   plan(options, input, context) {
     const geometry = resizeGeometry(forSource(options, context), input);
-    return { output: geometry.canvas, minimumInput: geometry.scaled };
+    return { output: geometry.canvas, resamplesTo: geometry.scaled };
   },
   async apply(options, image, { input }, context) {
     const { scaled, canvas, offset } = resizeGeometry(forSource(options, context), input);
+    // Already `scaled` when the decoder resampled while decoding (StepPlan.resamplesTo).
     const resized = await resample(image, scaled);
     if (canvas.width === scaled.width && canvas.height === scaled.height) return resized;
     if (options.mode === "fill")

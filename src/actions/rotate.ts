@@ -98,10 +98,7 @@ export const rotate: StepModule<number> = {
   kind: "step",
   name: "rotate",
   parse: (params) => readBare(params, integer(0, 360), 0) % 360,
-  plan: (degrees, input, context) => ({
-    output: rotatedSize(degrees, input),
-    addsTransparency: context.outputHasAlpha && degrees % 90 !== 0,
-  }),
+  plan: (degrees, input) => ({ output: rotatedSize(degrees, input) }),
   apply: (degrees, image, _geometry, context) =>
     rotateImage(image, degrees, context.outputHasAlpha ? TRANSPARENT : WHITE),
 };

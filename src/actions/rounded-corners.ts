@@ -16,7 +16,7 @@ export const roundedCorners: StepModule<number> = {
     if (context.source.format === "gif") {
       throw invalidArgument("The action: rounded-corners is not supported for GIF images.");
     }
-    return { output: input, addsTransparency: context.outputHasAlpha };
+    return { output: input };
   },
   apply(radius, image, _geometry, context) {
     const capped = Math.min(radius, image.width / 2, image.height / 2);

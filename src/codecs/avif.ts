@@ -2,7 +2,7 @@ import AVIF_DECODER from "@jsquash/avif/codec/dec/avif_dec.wasm";
 import AVIF_ENCODER from "@jsquash/avif/codec/enc/avif_enc.wasm";
 import decodeAvif, { init as initAvifDecoder } from "@jsquash/avif/decode";
 import encodeAvif, { init as initAvifEncoder } from "@jsquash/avif/encode";
-import { asRaster, type Decoder, type Encoder, fullSize, once, wholeBuffer } from "./types";
+import { asRaster, type Decoder, type Encoder, fullFrameBytes, once, wholeBuffer } from "./types";
 
 const decoderReady = once(() => initAvifDecoder(AVIF_DECODER));
 const encoderReady = once(async () => {
@@ -10,9 +10,9 @@ const encoderReady = once(async () => {
 });
 
 export const avifDecoder: Decoder = {
-  decodedSize: fullSize,
+  decodesRegions: false,
   // dav1d keeps YUV planes and reference frames beside the RGBA result.
-  bytesPerPixel: () => 14,
+  memoryBytes: fullFrameBytes(14),
   async decode(bytes) {
     await decoderReady();
     const image = await decodeAvif(wholeBuffer(bytes));

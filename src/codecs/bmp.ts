@@ -1,6 +1,6 @@
 import { badRequest } from "../errors";
 import { hasTransparency, type Raster } from "../image/raster";
-import { type Decoder, type Encoder, fullSize } from "./types";
+import { type Decoder, type Encoder, fullFrameBytes } from "./types";
 
 const FILE_HEADER = 14;
 const INFO_HEADER = 40;
@@ -21,8 +21,8 @@ const BGRA: ChannelMasks = { red: 0x00ff0000, green: 0x0000ff00, blue: 0x000000f
 
 /** Uncompressed 24- and 32-bit BMP (BI_RGB or BI_BITFIELDS), bottom-up or top-down. */
 export const bmpDecoder: Decoder = {
-  decodedSize: fullSize,
-  bytesPerPixel: () => 4,
+  decodesRegions: false,
+  memoryBytes: fullFrameBytes(4),
   async decode(bytes) {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const dataOffset = view.getUint32(10, true);

@@ -1,6 +1,6 @@
 import { badRequest } from "../errors";
 import type { Raster } from "../image/raster";
-import { type Decoder, fullSize, type OutputTraits } from "./types";
+import { type Decoder, fullFrameBytes, type OutputTraits } from "./types";
 
 /** One frame of an animation, composited onto the full logical screen as viewers show it. */
 export interface GifFrame {
@@ -299,9 +299,9 @@ function lzwDecode(data: Uint8Array, minCodeSize: number, pixelCount: number): U
 
 /** First frame only: what every non-animated output is made from. */
 export const gifDecoder: Decoder = {
-  decodedSize: fullSize,
+  decodesRegions: false,
   // The screen canvas, the frame copy, the saved screen for "restore previous", and the indices.
-  bytesPerPixel: () => 13,
+  memoryBytes: fullFrameBytes(13),
   async decode(bytes) {
     const [frame] = decodeGifFrames(bytes, 1);
     return frame.image;

@@ -7,7 +7,7 @@ import { bmpDecoder, bmpEncoder } from "./bmp";
 import { gifDecoder, gifOutput } from "./gif";
 import { jpegDecoder, jpegEncoder } from "./jpeg";
 import { pngDecoder, pngEncoder } from "./png";
-import type { Decoder, Encoder, OutputTraits } from "./types";
+import type { DecodeRequest, Decoder, Encoder, OutputTraits } from "./types";
 import { webpDecoder, webpEncoder } from "./webp";
 
 const DECODERS: Partial<Record<ImageFormat, Decoder>> = {
@@ -43,9 +43,13 @@ export function outputFor(format: ImageFormat): OutputTraits | undefined {
 }
 
 /** Decodes, turning any codec failure into the OSS answer for a damaged image. */
-export async function decodeImage(bytes: Uint8Array, header: ImageHeader, scale: number): Promise<Raster> {
+export async function decodeImage(
+  bytes: Uint8Array,
+  header: ImageHeader,
+  request: DecodeRequest,
+): Promise<Raster> {
   try {
-    return await decoderFor(header.format).decode(bytes, header, scale);
+    return await decoderFor(header.format).decode(bytes, header, request);
   } catch (error) {
     if (error instanceof OssError) throw error;
     throw badRequest(

@@ -1,35 +1,54 @@
-import MOZJPEG_DECODER from "@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm";
-import MOZJPEG_ENCODER from "@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm";
-import decodeMozjpeg, { init as initMozjpegDecoder } from "@jsquash/jpeg/decode";
-import encodeMozjpeg, { init as initMozjpegEncoder } from "@jsquash/jpeg/encode";
-import jpegJs from "jpeg-js";
 import type { ImageHeader } from "../image/header";
-import { createRaster, drawOver, type Raster, WHITE } from "../image/raster";
-import { asRaster, type Decoder, type Encoder, fullSize, once, wholeBuffer } from "./types";
+import type { Rect, Size } from "../image/raster";
+import { decodeJpegRegion, encodeJpeg } from "./engine";
+import type { Decoder, Encoder } from "./types";
 
-const decoderReady = once(() => initMozjpegDecoder(MOZJPEG_DECODER));
-const encoderReady = once(async () => {
-  await initMozjpegEncoder(MOZJPEG_ENCODER);
-});
-
-const isCmyk = (header: ImageHeader) => header.jpegComponents === 4;
+/** libjpeg's DCT scalings, smallest first: 1/8, 1/4, 1/2 (then 1/1). */
+const DCT_DENOMINATORS = [8, 4, 2];
 
 /**
- * mozjpeg (WASM) decodes greyscale and YCbCr JPEGs at full size. It cannot convert CMYK/YCCK to RGB,
- * so those go through jpeg-js, which applies the Adobe transform and inversion correctly.
+ * The largest DCT reduction that still leaves the region at least as large as the size wanted,
+ * so the resampler only ever reduces (as sharp's shrink-on-load does).
+ */
+export function dctDenominator(region: Rect, size: Size): number {
+  return (
+    DCT_DENOMINATORS.find(
+      (denominator) => region.width / denominator >= size.width && region.height / denominator >= size.height,
+    ) ?? 1
+  );
+}
+
+/** The engine's stack, its two 64 KiB I/O buffers and libjpeg's tables. */
+const ENGINE_FIXED_BYTES = 1024 * 1024;
+/** libjpeg's row buffers per pixel of scaled width (components x DCT rows x upsampling). */
+const DECODER_BYTES_PER_COLUMN = 128;
+/** The resampler's reduced rows per output column (up to 16 taps of 4 x 16-bit values). */
+const RESAMPLER_BYTES_PER_COLUMN = 128;
+/** A progressive JPEG's coefficients: 64 16-bit values per block, all held until the last scan. */
+const COEFFICIENT_BYTES_PER_BLOCK = 128;
+
+/**
+ * The codec engine's JPEG decoder: only the rows and iMCU columns of the region, DCT-scaled,
+ * resampled while streaming; the source stays in JS and is read in 64 KiB chunks. Baseline
+ * JPEGs need memory for the output alone, whatever their size; progressive ones hold every
+ * coefficient. CMYK/YCCK are converted to RGB (Adobe's inverted inks) inside the engine.
  */
 export const jpegDecoder: Decoder = {
-  decodedSize: fullSize,
-  // mozjpeg's heap holds the RGBA output (grown by emscripten in 20% steps) and JS gets a copy:
-  // measured 42 MiB of WASM heap for an 8-megapixel decode, plus the 32 MiB copy.
-  bytesPerPixel: (header) => (isCmyk(header) ? 16 : 9),
-  async decode(bytes, header) {
-    if (isCmyk(header)) {
-      const image = jpegJs.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024 });
-      return asRaster(image);
-    }
-    await decoderReady();
-    return asRaster(await decodeMozjpeg(wholeBuffer(bytes), { preserveOrientation: false }));
+  decodesRegions: true,
+  memoryBytes(header, { region, size }) {
+    const scaledWidth = Math.ceil(header.width / dctDenominator(region, size));
+    const coefficients = header.jpegProgressive ? (header.jpegBlocks ?? 0) * COEFFICIENT_BYTES_PER_BLOCK : 0;
+    return (
+      ENGINE_FIXED_BYTES +
+      coefficients +
+      DECODER_BYTES_PER_COLUMN * scaledWidth +
+      RESAMPLER_BYTES_PER_COLUMN * size.width +
+      // the result in the engine's heap, then its copy in JS
+      8 * size.width * size.height
+    );
+  },
+  async decode(bytes, _header: ImageHeader, { region, size }) {
+    return decodeJpegRegion(bytes, dctDenominator(region, size), region, size);
   },
 };
 
@@ -38,28 +57,11 @@ const DEFAULT_QUALITY = 85;
 export const jpegEncoder: Encoder = {
   hasAlpha: false,
   maxSide: 65535,
+  // The RGBA copy in the engine's heap (4), a progressive encoder's coefficients (3 at 4:2:0),
+  // and the row and output buffers.
   bytesPerPixel: 8,
   async encode(image, { quality, progressive }) {
-    await encoderReady();
-    const opaque = flattenOnWhite(image);
-    const encoded = await encodeMozjpeg(opaque, {
-      quality: typeof quality === "number" ? quality : quality === "lossless" ? 100 : DEFAULT_QUALITY,
-      progressive,
-      optimize_coding: true,
-      // Annex K tables, the ones libjpeg and OSS use, so that `quality` means what users expect.
-      quant_table: 0,
-    });
-    return new Uint8Array(encoded);
+    const level = typeof quality === "number" ? quality : quality === "lossless" ? 100 : DEFAULT_QUALITY;
+    return encodeJpeg(image, level, progressive);
   },
 };
-
-/** JPEG has no alpha: transparent areas become white, as OSS does. */
-function flattenOnWhite(image: Raster): Raster {
-  const data = image.data;
-  let opaque = true;
-  for (let i = 3; i < data.length && opaque; i += 4) opaque = data[i] === 255;
-  if (opaque) return image;
-  const canvas = createRaster(image.width, image.height, WHITE);
-  drawOver(canvas, image, 0, 0);
-  return canvas;
-}

@@ -1,15 +1,39 @@
 import type { ImageHeader } from "../image/header";
-import type { Raster, Size } from "../image/raster";
+import type { Raster, Rect, Size } from "../image/raster";
+
+/** What to decode: a region of the stored (not yet oriented) image, delivered at a size. */
+export interface DecodeRequest {
+  readonly region: Rect;
+  readonly size: Size;
+}
+
+/** The whole stored image at full size: what decoders that cannot do better always decode. */
+export const wholeImage = (header: ImageHeader): DecodeRequest => ({
+  region: { x: 0, y: 0, width: header.width, height: header.height },
+  size: { width: header.width, height: header.height },
+});
 
 export interface Decoder {
   /**
-   * The size `decode` will return for a requested scale. Decoders that cannot scale while decoding
-   * return the full size, so the memory plan stays honest whatever the planner asked for.
+   * True when `decode` honours the request (the JPEG engine decodes only the region, scaled
+   * down in the DCT and resampled to the size as rows stream out). Other decoders return the
+   * whole image at full size, and the pipeline crops and resizes after them.
    */
-  decodedSize(header: ImageHeader, scale: number): Size;
-  /** Peak bytes held per decoded pixel, counting WASM memory (which never shrinks) and the JS copy. */
-  bytesPerPixel(header: ImageHeader): number;
-  decode(bytes: Uint8Array, header: ImageHeader, scale: number): Promise<Raster>;
+  readonly decodesRegions: boolean;
+  /**
+   * Peak bytes the decode holds, the returned RGBA image included, counting WASM memory (which
+   * never shrinks) and any copy of the source it makes.
+   */
+  memoryBytes(header: ImageHeader, request: DecodeRequest, sourceBytes: number): number;
+  decode(bytes: Uint8Array, header: ImageHeader, request: DecodeRequest): Promise<Raster>;
+}
+
+/**
+ * The memory of a decoder that copies the source into its WASM heap and decodes the full frame:
+ * `bytesPerPixel` of the full image (heap and JS copy, as measured for that codec).
+ */
+export function fullFrameBytes(bytesPerPixel: number): Decoder["memoryBytes"] {
+  return (header, _request, sourceBytes) => sourceBytes + bytesPerPixel * header.width * header.height;
 }
 
 export interface EncodeOptions {
@@ -43,9 +67,6 @@ export function once<T>(start: () => Promise<T>): () => Promise<T> {
     return started;
   };
 }
-
-/** Full size: for decoders that cannot shrink on load. */
-export const fullSize = (header: ImageHeader): Size => ({ width: header.width, height: header.height });
 
 export function asRaster(image: {
   width: number;

@@ -2,7 +2,7 @@ import WEBP_DECODER from "@jsquash/webp/codec/dec/webp_dec.wasm";
 import WEBP_ENCODER from "@jsquash/webp/codec/enc/webp_enc_simd.wasm";
 import decodeWebp, { init as initWebpDecoder } from "@jsquash/webp/decode";
 import encodeWebp, { init as initWebpEncoder } from "@jsquash/webp/encode";
-import { asRaster, type Decoder, type Encoder, fullSize, once, wholeBuffer } from "./types";
+import { asRaster, type Decoder, type Encoder, fullFrameBytes, once, wholeBuffer } from "./types";
 
 const decoderReady = once(() => initWebpDecoder(WEBP_DECODER));
 // workerd supports WASM SIMD, so @jsquash/webp picks its SIMD build; it must get that module.
@@ -11,8 +11,8 @@ const encoderReady = once(async () => {
 });
 
 export const webpDecoder: Decoder = {
-  decodedSize: fullSize,
-  bytesPerPixel: () => 10,
+  decodesRegions: false,
+  memoryBytes: fullFrameBytes(10),
   async decode(bytes) {
     await decoderReady();
     return asRaster(await decodeWebp(wholeBuffer(bytes)));

@@ -14,6 +14,12 @@ export interface ImageHeader {
   readonly jpegQuality?: number;
   /** Colour components of a JPEG source (1 grey, 3 YCbCr/RGB, 4 CMYK/YCCK). */
   readonly jpegComponents?: number;
+  /**
+   * 8x8 DCT blocks of a JPEG source over all components, and whether it is progressive: a
+   * progressive JPEG's decoder holds every block's coefficients (128 bytes each) at once.
+   */
+  readonly jpegBlocks?: number;
+  readonly jpegProgressive?: boolean;
 }
 
 const damaged = (why: string) => badRequest(`The image file may be damaged: ${why}.`);
@@ -55,11 +61,20 @@ function header(
 }
 
 const SOF_MARKERS = new Set([0xc0, 0xc1, 0xc2, 0xc3, 0xc5, 0xc6, 0xc7, 0xc9, 0xca, 0xcb, 0xcd, 0xce, 0xcf]);
+const PROGRESSIVE_SOF_MARKERS = new Set([0xc2, 0xc6, 0xca, 0xce]);
+
+interface JpegFrame {
+  readonly width: number;
+  readonly height: number;
+  readonly components: number;
+  readonly blocks: number;
+  readonly progressive: boolean;
+}
 
 function readJpeg(bytes: Uint8Array, view: DataView): ImageHeader {
   let exif = NO_EXIF;
   let lumaTable: number[] | undefined;
-  let size: { width: number; height: number; components: number } | undefined;
+  let frame: JpegFrame | undefined;
   let pos = 2;
   while (pos + 4 <= bytes.length) {
     if (bytes[pos] !== 0xff) throw damaged("JPEG marker expected");
@@ -73,11 +88,13 @@ function readJpeg(bytes: Uint8Array, view: DataView): ImageHeader {
     const end = pos + 2 + length;
     if (length < 2 || end > bytes.length) throw damaged("JPEG segment runs past the end of the file");
     if (marker === 0xda) {
-      if (!size) throw damaged("JPEG scan before frame header");
+      if (!frame) throw damaged("JPEG scan before frame header");
       if (!hasEndOfImage(bytes, end)) throw damaged("JPEG data is truncated");
-      return header("jpg", size.width, size.height, {
+      return header("jpg", frame.width, frame.height, {
         exif,
-        jpegComponents: size.components,
+        jpegComponents: frame.components,
+        jpegBlocks: frame.blocks,
+        jpegProgressive: frame.progressive,
         jpegQuality: lumaTable && estimateQuality(lumaTable),
       });
     }
@@ -90,15 +107,34 @@ function readJpeg(bytes: Uint8Array, view: DataView): ImageHeader {
     } else if (marker === 0xdb) {
       lumaTable ??= readLumaTable(bytes, segment, end);
     } else if (SOF_MARKERS.has(marker) && length >= 8) {
-      size = {
-        height: view.getUint16(segment + 1),
-        width: view.getUint16(segment + 3),
-        components: bytes[segment + 5],
-      };
+      frame = readJpegFrame(bytes, view, segment, end, PROGRESSIVE_SOF_MARKERS.has(marker));
     }
     pos = end;
   }
   throw damaged("JPEG data is truncated");
+}
+
+function readJpegFrame(
+  bytes: Uint8Array,
+  view: DataView,
+  segment: number,
+  end: number,
+  progressive: boolean,
+): JpegFrame {
+  const height = view.getUint16(segment + 1);
+  const width = view.getUint16(segment + 3);
+  const components = bytes[segment + 5];
+  if (segment + 6 + 3 * components > end) throw damaged("JPEG frame header is too short");
+  const sampling = Array.from({ length: components }, (_, i) => bytes[segment + 7 + 3 * i]);
+  const maxH = Math.max(1, ...sampling.map((factors) => factors >> 4));
+  const maxV = Math.max(1, ...sampling.map((factors) => factors & 15));
+  let blocks = 0;
+  for (const factors of sampling) {
+    const columns = Math.ceil((width * (factors >> 4)) / maxH);
+    const rows = Math.ceil((height * (factors & 15)) / maxV);
+    blocks += Math.ceil(columns / 8) * Math.ceil(rows / 8);
+  }
+  return { width, height, components, blocks, progressive };
 }
 
 /** Entropy-coded data never contains FF D9, so a missing EOI after the first scan means truncation. */

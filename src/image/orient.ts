@@ -1,4 +1,4 @@
-import type { Raster } from "./raster";
+import type { Raster, Rect, Size } from "./raster";
 
 /**
  * Applies an EXIF orientation (1..8) so the stored pixels come out upright. Orientations 5..8 swap
@@ -38,5 +38,32 @@ function sourceWalk(orientation: number, w: number, h: number): [number, number,
       return [w * h - 1, -w, -1];
     default: // 8: rotate 90 counter-clockwise
       return [w - 1, w, -1];
+  }
+}
+
+/**
+ * Where a rectangle of the upright image (after `orientation` is applied) lies in the stored
+ * image of size `stored`: what a decoder must read to produce it.
+ */
+export function storedRect(rect: Rect, orientation: number, stored: Size): Rect {
+  const { x, y, width: w, height: h } = rect;
+  const { width: W, height: H } = stored;
+  switch (orientation) {
+    case 2:
+      return { x: W - x - w, y, width: w, height: h };
+    case 3:
+      return { x: W - x - w, y: H - y - h, width: w, height: h };
+    case 4:
+      return { x, y: H - y - h, width: w, height: h };
+    case 5:
+      return { x: y, y: x, width: h, height: w };
+    case 6:
+      return { x: y, y: H - x - w, width: h, height: w };
+    case 7:
+      return { x: W - y - h, y: H - x - w, width: h, height: w };
+    case 8:
+      return { x: W - y - h, y: x, width: h, height: w };
+    default:
+      return rect;
   }
 }

@@ -10,6 +10,14 @@ export interface Size {
   readonly height: number;
 }
 
+/** A rectangle of pixels: its top-left corner and size. */
+export interface Rect {
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+}
+
 export type Rgba = readonly [number, number, number, number];
 
 export const WHITE: Rgba = [255, 255, 255, 255];

@@ -1,9 +1,10 @@
 import { decoderFor, outputFor } from "../codecs";
-import type { OutputTraits } from "../codecs/types";
+import { type DecodeRequest, type OutputTraits, wholeImage } from "../codecs/types";
 import { imageTooLarge } from "../errors";
 import type { ImageFormat } from "../image/format";
 import type { ImageHeader } from "../image/header";
-import type { Size } from "../image/raster";
+import { storedRect } from "../image/orient";
+import type { Rect, Size } from "../image/raster";
 import { checkOutputSize, checkSourceSize, stepBytes } from "../limits";
 import type { BoundAction, OutputSettings, PlanContext, Resources, StepGeometry } from "./types";
 
@@ -12,15 +13,18 @@ type StepAction = Extract<BoundAction, { kind: "step" }>;
 export interface PlannedStep {
   readonly action: StepAction;
   readonly geometry: StepGeometry;
+  readonly region?: Rect;
+  readonly resamplesTo?: Size;
 }
 
 /** Everything decided before a pixel moves: sizes, decode scale, output encoding, memory. */
 export interface Plan {
   readonly context: PlanContext;
-  /** Scale requested from the decoder (1, 1/2, 1/4 or 1/8): shrink-on-load. */
-  readonly decodeScale: number;
+  /** What the decoder delivers: a region of the stored image at a size (shrink-on-load). */
+  readonly decode: DecodeRequest;
   /** EXIF orientation to apply after decoding (1 = none). */
   readonly orientation: number;
+  /** The steps left to run after decoding: a leading crop the decoder did is not among them. */
   readonly steps: readonly PlannedStep[];
   readonly outputFormat: ImageFormat;
   readonly output: OutputTraits;
@@ -32,13 +36,8 @@ export interface Plan {
   readonly estimatedBytes: number;
 }
 
-const DECODE_SCALES = [1 / 8, 1 / 4, 1 / 2];
-
 /** Used when the source format cannot be written (Decision 1). */
 const FALLBACK_FORMAT: ImageFormat = "jpg";
-
-/** Source formats that can carry transparency; others gain it only from a step that adds it. */
-const ALPHA_SOURCES = new Set<ImageFormat>(["png", "webp", "avif", "gif", "bmp", "tiff", "heic"]);
 
 export function planProcess(
   actions: readonly BoundAction[],
@@ -63,20 +62,13 @@ export function planProcess(
       ? { width: header.height, height: header.width }
       : { width: header.width, height: header.height };
 
-  let mayHaveAlpha = ALPHA_SOURCES.has(header.format);
-  const steps: PlannedStep[] = [];
+  const planned: PlannedStep[] = [];
   let current = upright;
-  let firstMinimumInput: Size | undefined;
-  /** Bytes of the hungriest step: steps run one after another, so only the largest counts. */
-  let largestStep = 0;
   for (const action of actions) {
     if (action.kind !== "step") continue;
-    const { output, minimumInput, addsTransparency } = action.plan(current, context);
+    const { output, resamplesTo, region } = action.plan(current, context);
     checkOutputSize(output, outputTraits.maxSide);
-    if (steps.length === 0) firstMinimumInput = minimumInput;
-    largestStep = Math.max(largestStep, stepBytes(current, output, mayHaveAlpha));
-    mayHaveAlpha ||= addsTransparency === true;
-    steps.push({ action, geometry: { input: current, output } });
+    planned.push({ action, geometry: { input: current, output }, resamplesTo, region });
     current = output;
   }
   // A report (which stands alone) answers from the decoded source: nothing is encoded, so neither
@@ -86,16 +78,24 @@ export function planProcess(
 
   // OSS keeps a GIF animated only through steps that allow it (resize by size); others take frame 1.
   const animated =
-    outputFormat === "gif" && header.frames > 1 && steps.every(({ action }) => action.keepsAnimation);
+    outputFormat === "gif" && header.frames > 1 && planned.every(({ action }) => action.keepsAnimation);
   const frames = animated ? header.frames : 1;
 
-  const decodeScale = firstMinimumInput ? shrinkOnLoadScale(upright, firstMinimumInput) : 1;
-  const decoded = decoder.decodedSize(header, decodeScale);
-  if (orientation > 1) largestStep = Math.max(largestStep, stepBytes(decoded, decoded, false));
-  // The source is held twice while decoding: as read from R2 and inside the decoder's WASM heap.
+  const { decode, decodedUpright, steps } = decoder.decodesRegions
+    ? absorbLeadingSteps(planned, upright, orientation, header)
+    : { decode: wholeImage(header), decodedUpright: upright, steps: planned };
+
+  /** Bytes of the hungriest step: steps run one after another, so only the largest counts. */
+  let largestStep = orientation > 1 ? stepBytes(decodedUpright, decodedUpright) : 0;
+  let input = decodedUpright;
+  for (const { geometry } of steps) {
+    largestStep = Math.max(largestStep, stepBytes(input, geometry.output));
+    input = geometry.output;
+  }
+  // The source is held in JS as read from R2; the decoder counts any copy it makes.
   const estimatedBytes =
-    2 * sourceBytes +
-    area(decoded) * decoder.bytesPerPixel(header) +
+    sourceBytes +
+    decoder.memoryBytes(header, decode, sourceBytes) +
     largestStep +
     (encodes ? frames * area(current) * outputTraits.bytesPerPixel : 0);
   if (estimatedBytes > budgetBytes) {
@@ -106,7 +106,7 @@ export function planProcess(
 
   return {
     context,
-    decodeScale,
+    decode,
     orientation,
     steps,
     outputFormat,
@@ -119,17 +119,32 @@ export function planProcess(
   };
 }
 
-/** The smallest DCT scale whose result still covers what the first resampling step needs. */
-function shrinkOnLoadScale(source: Size, needed: Size): number {
-  for (const scale of DECODE_SCALES) {
-    if (
-      Math.ceil(source.width * scale) >= needed.width &&
-      Math.ceil(source.height * scale) >= needed.height
-    ) {
-      return scale;
-    }
+/**
+ * Hands a region-decoding decoder the work it can do while decoding: a leading crop (it decodes
+ * only those rows and columns, and the crop step goes) and the resampling of a resize that comes
+ * first or right after that crop (it delivers the size the resize resamples to, and the resize
+ * step's own resampling has nothing left to do). Orientation is applied after decoding, so both
+ * are turned into stored coordinates.
+ */
+function absorbLeadingSteps(
+  planned: readonly PlannedStep[],
+  upright: Size,
+  orientation: number,
+  header: ImageHeader,
+): { decode: DecodeRequest; decodedUpright: Size; steps: readonly PlannedStep[] } {
+  let steps = planned;
+  let region: Rect = { x: 0, y: 0, ...upright };
+  if (steps[0]?.region) {
+    region = steps[0].region;
+    steps = steps.slice(1);
   }
-  return 1;
+  const decodedUpright = steps[0]?.resamplesTo ?? { width: region.width, height: region.height };
+  const swaps = orientation >= 5;
+  const decode: DecodeRequest = {
+    region: storedRect(region, orientation, header),
+    size: swaps ? { width: decodedUpright.height, height: decodedUpright.width } : decodedUpright,
+  };
+  return { decode, decodedUpright, steps };
 }
 
 /**

@@ -40,7 +40,7 @@ export async function runProcess(
   const contentType = MIME_TYPES[plan.outputFormat];
   if (plan.outputFormat === "gif") return { body: await writeGif(bytes, plan), contentType };
 
-  const image = applyOrientation(await decodeImage(bytes, header, plan.decodeScale), plan.orientation);
+  const image = applyOrientation(await decodeImage(bytes, header, plan.decode), plan.orientation);
   if (first?.kind === "report") return first.report({ bytes, header, pixels: image });
   const encoder = encoderFor(plan.outputFormat) as Encoder;
   const body = await encoder.encode(await applySteps(image, plan), {
@@ -64,7 +64,7 @@ function resourcesFor(environment: ProcessEnvironment): Resources {
         environment.memoryBudgetBytes,
         resources,
       );
-      const decoded = applyOrientation(await decodeImage(bytes, header, plan.decodeScale), plan.orientation);
+      const decoded = applyOrientation(await decodeImage(bytes, header, plan.decode), plan.orientation);
       return applySteps(decoded, plan);
     },
     font: (name) => loadFont(name, environment.readFont),

@@ -1,6 +1,6 @@
 import type { ImageFormat } from "../image/format";
 import type { ImageHeader } from "../image/header";
-import type { Raster, Size } from "../image/raster";
+import type { Raster, Rect, Size } from "../image/raster";
 import type { Font } from "../text/font";
 
 /** The source object as the pipeline sees it. */
@@ -55,12 +55,16 @@ export interface PlanContext {
 export interface StepPlan {
   readonly output: Size;
   /**
-   * The smallest input from which the step loses nothing: set only by steps that resample, which
-   * lets the decoder shrink on load. Steps without it need their input at exactly the planned size.
+   * Set by steps that begin by resampling their whole input to this size (resize). A decoder that
+   * can resample while decoding delivers the input at this size, and the step's own resampling
+   * then has nothing left to do.
    */
-  readonly minimumInput?: Size;
-  /** True when the step can make opaque pixels transparent (a free-angle rotate's corners). */
-  readonly addsTransparency?: boolean;
+  readonly resamplesTo?: Size;
+  /**
+   * Set by steps whose output is this part of their input, unchanged (crop). When such a step
+   * comes first, a decoder that can decode regions reads only this part and the step is dropped.
+   */
+  readonly region?: Rect;
 }
 
 /** The planned geometry of one step: the size it is given and the size it returns. */
