@@ -2,12 +2,18 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { configDefaults, defineConfig } from "vitest/config";
 import { FONT_FILES } from "./scripts/lib/fonts.mjs";
+import { testImages } from "./scripts/lib/test-images.mjs";
 
-// Binary fixtures are read here, in Node, and handed to the tests (which run inside workerd) as Base64.
+// Binary fixtures are read (committed ones) or generated (large ones, scripts/lib/test-images.mjs)
+// here, in Node, and handed to the tests (which run inside workerd) as Base64.
 const fixturesDir = new URL("./test/fixtures/", import.meta.url);
-const fixtures = Object.fromEntries(
-  readdirSync(fixturesDir).map((name) => [name, readFileSync(new URL(name, fixturesDir)).toString("base64")]),
-);
+const fixtures = Object.fromEntries([
+  ...readdirSync(fixturesDir).map((name) => [
+    name,
+    readFileSync(new URL(name, fixturesDir)).toString("base64"),
+  ]),
+  ...Object.entries(await testImages()).map(([name, bytes]) => [name, bytes.toString("base64")]),
+]);
 
 /**
  * Debian's font files (megabytes each) reach the tests on demand through a service binding run by

@@ -211,3 +211,26 @@ export function changedBox(image: Raster, background: Rgba, threshold = 40) {
   }
   return right < 0 ? undefined : { left, top, width: right - left + 1, height: bottom - top + 1 };
 }
+
+/** Peak signal-to-noise ratio of the colour channels of two images of one size, in dB. */
+export function psnr(actual: Raster, expected: Raster): number {
+  expect([actual.width, actual.height]).toEqual([expected.width, expected.height]);
+  let squares = 0;
+  let count = 0;
+  for (let i = 0; i < actual.data.length; i += 4) {
+    for (let c = 0; c < 3; c++) {
+      const difference = actual.data[i + c] - expected.data[i + c];
+      squares += difference * difference;
+    }
+    count += 3;
+  }
+  return squares === 0 ? Number.POSITIVE_INFINITY : 10 * Math.log10((255 * 255 * count) / squares);
+}
+
+/** Decodes an image file (a fixture or reference) with the service's decoders, whole. */
+export async function decodeFile(bytes: Uint8Array): Promise<Raster> {
+  const header = readHeader(bytes);
+  return header.format === "jpg"
+    ? decodeJpegIndependently(bytes)
+    : decodeImage(bytes, header, wholeImage(header));
+}

@@ -17,15 +17,18 @@ import {
 
 /**
  * A JPEG header claiming any size: SOI, SOF, SOS, EOI, 4:2:0 YCbCr. Decoding it fails; a request
- * refused by the plan never gets there. `frame` 0xc2 makes it progressive.
+ * refused by the plan never gets there. `frame` 0xc2 makes it progressive; `scan` "luma" makes
+ * the first scan carry one component (a baseline JPEG in several scans).
  */
-function jpegClaiming(width: number, height: number, frame = 0xc0): Uint8Array {
+function jpegClaiming(width: number, height: number, frame = 0xc0, scan: "all" | "luma" = "all"): Uint8Array {
   // biome-ignore format: one marker segment per line
   return new Uint8Array([
     0xff, 0xd8,
     0xff, frame, 0x00, 0x11, 0x08, height >> 8, height & 0xff, width >> 8, width & 0xff,
     0x03, 0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01,
-    0xff, 0xda, 0x00, 0x0c, 0x03, 0x01, 0x00, 0x02, 0x11, 0x03, 0x11, 0x00, 0x3f, 0x00,
+    ...(scan === "all"
+      ? [0xff, 0xda, 0x00, 0x0c, 0x03, 0x01, 0x00, 0x02, 0x11, 0x03, 0x11, 0x00, 0x3f, 0x00]
+      : [0xff, 0xda, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3f, 0x00]),
     0xff, 0xd9,
   ]);
 }
@@ -144,6 +147,7 @@ describe("limits", () => {
     for (const [name, bytes, value] of [
       ["300 M px", jpegClaiming(20_000, 15_000), "image/resize,w_100"],
       ["progressive 35 M px", jpegClaiming(6_900, 5_100, 0xc2), "image/resize,w_100"],
+      ["baseline 35 M px in several scans", jpegClaiming(6_900, 5_100, 0xc0, "luma"), "image/resize,w_100"],
       ["PNG 12 M px", pngClaiming(4032, 3024), "image/resize,w_100"],
       ["108 M px, not resized", jpegClaiming(12_000, 9_000), "image/rotate,90"],
     ] as const) {

@@ -24,20 +24,20 @@ const ENGINE_FIXED_BYTES = 1024 * 1024;
 const DECODER_BYTES_PER_COLUMN = 128;
 /** The resampler's reduced rows per output column (up to 16 taps of 4 x 16-bit values). */
 const RESAMPLER_BYTES_PER_COLUMN = 128;
-/** A progressive JPEG's coefficients: 64 16-bit values per block, all held until the last scan. */
+/** A multi-scan JPEG's coefficients: 64 16-bit values per block, all held until the last scan. */
 const COEFFICIENT_BYTES_PER_BLOCK = 128;
 
 /**
  * The codec engine's JPEG decoder: only the rows and iMCU columns of the region, DCT-scaled,
- * resampled while streaming; the source stays in JS and is read in 64 KiB chunks. Baseline
- * JPEGs need memory for the output alone, whatever their size; progressive ones hold every
- * coefficient. CMYK/YCCK are converted to RGB (Adobe's inverted inks) inside the engine.
+ * resampled while streaming; the source stays in JS and is read in 64 KiB chunks. Single-scan
+ * JPEGs need memory for the output alone, whatever their size; progressive and other multi-scan
+ * ones hold every coefficient. CMYK/YCCK are converted to RGB (Adobe's inverted inks) inside the engine.
  */
 export const jpegDecoder: Decoder = {
   decodesRegions: true,
   memoryBytes(header, { region, size }) {
     const scaledWidth = Math.ceil(header.width / dctDenominator(region, size));
-    const coefficients = header.jpegProgressive ? (header.jpegBlocks ?? 0) * COEFFICIENT_BYTES_PER_BLOCK : 0;
+    const coefficients = header.jpegMultiScan ? (header.jpegBlocks ?? 0) * COEFFICIENT_BYTES_PER_BLOCK : 0;
     return (
       ENGINE_FIXED_BYTES +
       coefficients +

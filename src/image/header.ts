@@ -14,12 +14,13 @@ export interface ImageHeader {
   readonly jpegQuality?: number;
   /** Colour components of a JPEG source (1 grey, 3 YCbCr/RGB, 4 CMYK/YCCK). */
   readonly jpegComponents?: number;
-  /**
-   * 8x8 DCT blocks of a JPEG source over all components, and whether it is progressive: a
-   * progressive JPEG's decoder holds every block's coefficients (128 bytes each) at once.
-   */
+  /** 8x8 DCT blocks of a JPEG source, over all its components. */
   readonly jpegBlocks?: number;
-  readonly jpegProgressive?: boolean;
+  /**
+   * A JPEG in several scans: progressive, or baseline with components in separate scans. Its
+   * decoder must hold every block's coefficients (128 bytes each) until the last scan.
+   */
+  readonly jpegMultiScan?: boolean;
 }
 
 const damaged = (why: string) => badRequest(`The image file may be damaged: ${why}.`);
@@ -94,7 +95,7 @@ function readJpeg(bytes: Uint8Array, view: DataView): ImageHeader {
         exif,
         jpegComponents: frame.components,
         jpegBlocks: frame.blocks,
-        jpegProgressive: frame.progressive,
+        jpegMultiScan: frame.progressive || bytes[segment] < frame.components,
         jpegQuality: lumaTable && estimateQuality(lumaTable),
       });
     }
