@@ -2,7 +2,8 @@
 // Measures the Worker in the real runtime (wrangler dev / workerd, local R2) against sharp (libvips)
 // doing the same work in this Node process: `image/resize,w_200/interlace,1` on a 1024x768 and a
 // 4032x3024 photo-like JPEG. Reports cache-miss latency (real processing), cache-hit latency versus
-// serving the original bytes, output sizes, and the peak memory of the workerd process.
+// serving the original bytes, output sizes, the peak memory of the workerd process, and where the
+// time goes inside the codec engine (bench/engine-stages.mjs, run in this process).
 //
 // Inputs are cached in bench/.work/; the local R2/Cache state under bench/.work/state is recreated on
 // every run, so earlier runs cannot turn cache misses into hits. The Worker runs from a copy of src/
@@ -14,6 +15,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import sharp from "sharp";
 import { openLocalBuckets } from "../scripts/lib/buckets.mjs";
 import { freePort, snapshotWorker, spawnDevServer } from "../scripts/lib/dev-server.mjs";
+import { engineJpegSize, engineStages } from "./engine-stages.mjs";
 import { photoJpeg } from "./photo.mjs";
 import { memoryOf, workerdDescendants } from "./workerd-memory.mjs";
 
@@ -28,18 +30,13 @@ const PROCESS = "image/resize,w_200/interlace,1";
 const OUTPUT_WIDTH = 200;
 /** The Worker's default JPEG quality; sharp gets the same so output sizes are comparable. */
 const JPEG_QUALITY = 85;
-/**
- * The Worker refuses images whose planned memory exceeds IMAGE_MEMORY_BUDGET_MB (default 96) with
- * 400 ImageTooLarge, and a 12-megapixel photo does. Lifted here so that case can be measured at all.
- */
-const MEMORY_BUDGET_MB = 4096;
 
 const WARMUP = 2;
 /** Cache-hit and original-bytes requests per input; they are cheap. */
 const SERVE_ITERATIONS = 30;
 const CASES = [
-  { width: 1024, height: 768, iterations: 15 },
-  { width: 4032, height: 3024, iterations: 10 },
+  { width: 1024, height: 768, iterations: 25 },
+  { width: 4032, height: 3024, iterations: 20 },
 ];
 
 const REQUEST_TIMEOUT_MS = 60_000;
@@ -119,35 +116,36 @@ async function checkOutput(what, jpeg, c) {
   return meta;
 }
 
-/** Cache misses: every request is for a key not processed before (the cache key includes the key). */
-async function workerMisses(base, c) {
-  const samples = [];
-  let first;
+/** sharp (libvips) doing the same work: decode, resize to 200 wide, progressive JPEG, same quality. */
+const sharpResize = (input) =>
+  sharp(input).resize({ width: OUTPUT_WIDTH }).jpeg({ quality: JPEG_QUALITY, progressive: true }).toBuffer();
+
+/**
+ * Cache misses (every request is for a key not processed before: the cache key includes the key),
+ * each followed by sharp doing the same work, so both see the same moments of a noisy machine.
+ */
+async function missesSideBySide(base, input, c) {
+  const workerSamples = [];
+  const sharpSamples = [];
+  let workerOutput;
+  let sharpOutput;
   for (let i = 0; i < WARMUP + c.iterations; i++) {
     const url = `${base}/${BUCKET}/${keyOf(c, i)}?x-oss-process=${PROCESS}`;
     const { ms, body } = await processedGet(url, "MISS");
-    if (i < WARMUP) continue;
-    samples.push(ms);
-    first ??= body;
-  }
-  const meta = await checkOutput("The Worker's output", first, c);
-  return { ...summary(samples), bytes: first.length, progressive: meta.isProgressive };
-}
-
-/** The same work in sharp (libvips): decode, resize to 200 wide, progressive JPEG at the same quality. */
-async function sharpRuns(input, c) {
-  const samples = [];
-  let output;
-  for (let i = 0; i < WARMUP + c.iterations; i++) {
     const start = performance.now();
-    output = await sharp(input)
-      .resize({ width: OUTPUT_WIDTH })
-      .jpeg({ quality: JPEG_QUALITY, progressive: true })
-      .toBuffer();
-    if (i >= WARMUP) samples.push(performance.now() - start);
+    sharpOutput = await sharpResize(input);
+    const sharpMs = performance.now() - start;
+    if (i < WARMUP) continue;
+    workerSamples.push(ms);
+    sharpSamples.push(sharpMs);
+    workerOutput ??= body;
   }
-  await checkOutput("sharp's output", output, c);
-  return { ...summary(samples), bytes: output.length };
+  const meta = await checkOutput("The Worker's output", workerOutput, c);
+  await checkOutput("sharp's output", sharpOutput, c);
+  return {
+    worker: { ...summary(workerSamples), bytes: workerOutput.length, progressive: meta.isProgressive },
+    native: { ...summary(sharpSamples), bytes: sharpOutput.length },
+  };
 }
 
 /** Cache hits on an already processed variant, and the original object served without processing. */
@@ -239,8 +237,8 @@ function printReport({ idle, results }) {
       fmtMs(native.median),
       fmtMs(native.p90),
       `${(worker.median / native.median).toFixed(1)}x`,
-      `${fmtBytes(worker.bytes)}${worker.progressive ? "" : " (baseline!)"}`,
-      fmtBytes(native.bytes),
+      `${worker.bytes} B${worker.progressive ? "" : " (baseline!)"}`,
+      `${native.bytes} B`,
     ]),
   );
 
@@ -271,6 +269,63 @@ function printReport({ idle, results }) {
   );
 }
 
+/** The planner's shrink-on-load choice (src/codecs/jpeg.ts dctDenominator) for the output width. */
+function dctDenominator(c) {
+  const height = (OUTPUT_WIDTH * c.height) / c.width;
+  return [8, 4, 2].find((d) => c.width / d >= OUTPUT_WIDTH && c.height / d >= height) ?? 1;
+}
+
+/** Both encoders on the same pixels (sharp's resize of the input), so only the encoders differ. */
+async function printEncoderSizes(inputs) {
+  console.log(
+    `\nEncoders alone on the same pixels (sharp's resize to ${OUTPUT_WIDTH} wide), progressive q${JPEG_QUALITY}`,
+  );
+  const rows = [];
+  for (const c of CASES) {
+    const { data, info } = await sharp(inputs.get(c))
+      .resize({ width: OUTPUT_WIDTH })
+      .ensureAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const engine = engineJpegSize(data, info.width, info.height, JPEG_QUALITY);
+    const native = (
+      await sharp(data, { raw: info }).jpeg({ quality: JPEG_QUALITY, progressive: true }).toBuffer()
+    ).length;
+    rows.push([label(c), `${engine} B`, `${native} B`, `${(engine / native).toFixed(3)}x`]);
+  }
+  printTable(["input", "engine", "sharp", "engine/sharp"], rows);
+}
+
+function printStages(inputs) {
+  console.log(
+    "\nInside the codec engine (wasm/engine.wasm in this Node process; medians; heap = WASM memory grown to)",
+  );
+  printTable(
+    ["input", "DCT scale", "decode", "resize", "encode", "total", "heap", "full-size decode", "its heap"],
+    CASES.map((c) => {
+      const stages = engineStages(
+        inputs.get(c),
+        c,
+        dctDenominator(c),
+        OUTPUT_WIDTH,
+        JPEG_QUALITY,
+        c.iterations,
+      );
+      return [
+        label(c),
+        `1/${stages.denominator}`,
+        fmtMs(stages.decode),
+        fmtMs(stages.resize),
+        fmtMs(stages.encode),
+        fmtMs(stages.total),
+        fmtMiB(stages.scaledHeap),
+        fmtMs(stages.fullDecode),
+        fmtMiB(stages.fullHeap),
+      ];
+    }),
+  );
+}
+
 /** Runs every case against the started Worker and sharp; returns what printReport shows. */
 async function measure(server, inputs) {
   const { workerd, proxy } = findWorkerRuntime(server);
@@ -284,8 +339,7 @@ async function measure(server, inputs) {
   for (const c of CASES) {
     process.stdout.write(`Running ${label(c)} ...`);
     const started = performance.now();
-    const worker = await workerMisses(server.base, c);
-    const native = await sharpRuns(inputs.get(c), c);
+    const { worker, native } = await missesSideBySide(server.base, inputs.get(c), c);
     const serving = await servingRuns(server.base, c, inputs.get(c));
     const memory = memoryOf(workerd);
     results.push({ c, worker, native, serving, memory });
@@ -315,16 +369,12 @@ async function main() {
   rmSync(STATE_DIR, { recursive: true, force: true });
   await uploadInputs(inputs);
 
-  console.log(
-    `Note: starting the Worker with IMAGE_MEMORY_BUDGET_MB=${MEMORY_BUDGET_MB} (default 96) so that the ` +
-      `${label(CASES[1])} image is not refused with 400 ImageTooLarge.`,
-  );
   const server = spawnDevServer({
     cwd: ROOT,
     config: snapshotWorker(ROOT, SNAPSHOT_DIR),
     port: await freePort(),
     stateDir: STATE_DIR,
-    vars: { IMAGE_MEMORY_BUDGET_MB: MEMORY_BUDGET_MB },
+    vars: {},
     logPath: WRANGLER_LOG,
   });
   // wrangler runs in its own process group (see spawnDevServer), so Ctrl-C only reaches us.
@@ -339,6 +389,8 @@ async function main() {
   try {
     await server.ready();
     printReport(await measure(server, inputs));
+    printStages(inputs);
+    await printEncoderSizes(inputs);
   } catch (error) {
     if (error instanceof BenchFailure && error.requestId) {
       // The Worker logs internal errors (500s) with the request id; wrangler relays them a moment later.

@@ -23,47 +23,58 @@ export interface ProcessedRequest {
 /** GET/HEAD with `x-oss-process`: served from the edge cache, or processed and then cached. */
 export async function serveProcessed(req: ProcessedRequest): Promise<Response> {
   const { bucket, key, process, request } = req;
-  const source = await bucket.store.head(key);
+  // One read serves both outcomes: its metadata makes the cache key, and its body (streamed only
+  // when read) is the source on a miss. A HEAD first would cost every miss a second R2 operation.
+  const source = await bucket.store.get(key);
   if (!source) throw noSuchKey();
-  checkSourceBytes(source.size);
+  let bodyRead = false;
+  try {
+    checkSourceBytes(source.size);
+    // A variant depends on every object it reads: the source and any watermark images.
+    const references = await Promise.all(process.references.map((reference) => bucket.store.head(reference)));
+    const missing = process.references.find((_, i) => !references[i]);
+    if (missing !== undefined)
+      throw new OssError("WatermarkError", `The watermark object ${missing} does not exist.`);
+    const etags = [source, ...references].map((object) => (object as R2Object).httpEtag).join(",");
 
-  // A variant depends on every object it reads: the source and any watermark images.
-  const references = await Promise.all(process.references.map((reference) => bucket.store.head(reference)));
-  const missing = process.references.find((_, i) => !references[i]);
-  if (missing !== undefined)
-    throw new OssError("WatermarkError", `The watermark object ${missing} does not exist.`);
-  const etags = [source, ...references].map((object) => (object as R2Object).httpEtag).join(",");
+    const cache = caches.default;
+    const cacheKey = variantCacheKey(
+      new URL(request.url).origin,
+      bucket.name,
+      key,
+      process.normalized,
+      etags,
+    );
+    const clientHeaders = (headers: Headers) => {
+      headers.set("Cache-Control", source.httpMetadata?.cacheControl ?? DEFAULT_CLIENT_CACHE_CONTROL);
+      return headers;
+    };
 
-  const cache = caches.default;
-  const cacheKey = variantCacheKey(new URL(request.url).origin, bucket.name, key, process.normalized, etags);
-  const clientHeaders = (headers: Headers) => {
-    headers.set("Cache-Control", source.httpMetadata?.cacheControl ?? DEFAULT_CLIENT_CACHE_CONTROL);
-    return headers;
-  };
+    const cached = await cache.match(cacheKey);
+    if (cached) return finish(request, cached, "HIT", clientHeaders);
 
-  const cached = await cache.match(cacheKey);
-  if (cached) return finish(request, cached, "HIT", clientHeaders);
+    bodyRead = true;
+    const bytes = new Uint8Array(await source.arrayBuffer());
+    const output = await runProcess(
+      process,
+      bytes,
+      processEnvironment(bucket, req.fonts, req.memoryBudgetBytes),
+    );
 
-  const object = await bucket.store.get(key, { onlyIf: { etagMatches: source.etag } });
-  if (!object || !("body" in object)) throw noSuchKey();
-  const bytes = new Uint8Array(await (object as R2ObjectBody).arrayBuffer());
-  const output = await runProcess(
-    process,
-    bytes,
-    processEnvironment(bucket, req.fonts, req.memoryBudgetBytes),
-  );
-
-  const stored = new Response(output.body, {
-    headers: {
-      "Content-Type": output.contentType,
-      "Content-Length": String(output.body.length),
-      ETag: await variantEtag(etags, process.normalized),
-      "Last-Modified": source.uploaded.toUTCString(),
-      "Cache-Control": EDGE_CACHE_CONTROL,
-    },
-  });
-  req.waitUntil(cache.put(cacheKey, stored.clone()));
-  return finish(request, stored, "MISS", clientHeaders);
+    const stored = new Response(output.body, {
+      headers: {
+        "Content-Type": output.contentType,
+        "Content-Length": String(output.body.length),
+        ETag: await variantEtag(etags, process.normalized),
+        "Last-Modified": source.uploaded.toUTCString(),
+        "Cache-Control": EDGE_CACHE_CONTROL,
+      },
+    });
+    req.waitUntil(cache.put(cacheKey, stored.clone()));
+    return finish(request, stored, "MISS", clientHeaders);
+  } finally {
+    if (!bodyRead) await source.body.cancel();
+  }
 }
 
 /** What a process of an object in `bucket` may read: the bucket's other objects, and the fonts. */

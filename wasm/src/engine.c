@@ -277,6 +277,8 @@ EXPORT void encode_jpeg(const uint8_t *rgba, int w, int h, int quality, int prog
   jpeg_set_defaults(&cinfo);
   jpeg_set_quality(&cinfo, quality, TRUE);
   cinfo.optimize_coding = TRUE;
+  /* The JFIF segment says only "1:1 pixels, no density": 18 bytes nothing reads (sharp omits it too). */
+  cinfo.write_JFIF_header = FALSE;
   if (progressive) jpeg_simple_progression(&cinfo);
   jpeg_start_compress(&cinfo, TRUE);
 
