@@ -29,6 +29,8 @@ export interface Env {
   CUSTOM_DOMAINS?: Record<string, string>;
   /** Memory the image pipeline may plan to use per request, in MiB (see src/limits.ts). */
   IMAGE_MEMORY_BUDGET_MB?: string;
+  /** Seconds a request may take before it is answered with 400 RequestTimeout (src/http/deadline.ts). */
+  REQUEST_TIMEOUT_SECONDS?: string;
   [binding: string]: unknown;
 }
 
@@ -40,10 +42,13 @@ export interface ServiceConfig {
   readonly baseDomain?: string;
   readonly customDomains: ReadonlyMap<string, BucketConfig>;
   readonly memoryBudgetBytes: number;
+  readonly requestTimeoutMs: number;
   readonly accessKeys: ReadonlyMap<string, string>;
 }
 
 const DEFAULT_MEMORY_BUDGET_MB = 96;
+/** Under Cloudflare's 30 s default CPU limit, so a slow request gets an OSS answer, not a kill. */
+const DEFAULT_REQUEST_TIMEOUT_SECONDS = 25;
 /** The separators OSS lets a bucket enable for style URLs, and the one enabled by default here. */
 const STYLE_DELIMITERS = "-_/!";
 const DEFAULT_STYLE_DELIMITERS = "!";
@@ -94,6 +99,8 @@ function buildConfig(env: Env): ServiceConfig {
   }
   const budgetMb = Number(env.IMAGE_MEMORY_BUDGET_MB ?? DEFAULT_MEMORY_BUDGET_MB);
   if (!(budgetMb > 0)) throw new Error("IMAGE_MEMORY_BUDGET_MB must be a positive number");
+  const timeoutSeconds = Number(env.REQUEST_TIMEOUT_SECONDS ?? DEFAULT_REQUEST_TIMEOUT_SECONDS);
+  if (!(timeoutSeconds > 0)) throw new Error("REQUEST_TIMEOUT_SECONDS must be a positive number");
   return {
     buckets,
     styles: r2Binding(env, "STYLES"),
@@ -102,6 +109,7 @@ function buildConfig(env: Env): ServiceConfig {
     baseDomain: env.BASE_DOMAIN?.toLowerCase(),
     customDomains,
     memoryBudgetBytes: budgetMb * 1024 * 1024,
+    requestTimeoutMs: timeoutSeconds * 1000,
     accessKeys: readAccessKeys(env.OSS_ACCESS_KEY_ID, env.OSS_ACCESS_KEY_SECRET),
   };
 }

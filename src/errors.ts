@@ -6,6 +6,8 @@ const STATUS = {
   ImageTooLarge: 400,
   WatermarkError: 400,
   InvalidURI: 400,
+  InvalidObjectName: 400,
+  RequestTimeout: 400,
   InvalidRange: 416,
   AccessDenied: 403,
   SignatureDoesNotMatch: 403,

@@ -1,8 +1,9 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { authenticate, type Caller } from "./auth";
 import { parseQuery, type QueryParam } from "./auth/canonical";
-import { type Env, serviceConfig } from "./config";
+import { type Env, type ServiceConfig, serviceConfig } from "./config";
 import { OssError } from "./errors";
+import { withDeadline } from "./http/deadline";
 import { errorResponse } from "./http/error-response";
 import { serveObject } from "./http/object";
 import { deleteObject, putObject } from "./http/object-write";
@@ -11,6 +12,7 @@ import { processStringFor } from "./http/process-string";
 import { serveProcessed } from "./http/processed";
 import { type ObjectAddress, resolveAddress } from "./http/resolve";
 import { styleApi } from "./http/styles-api";
+import { logEvent, loggablePath } from "./log";
 import { parseProcess } from "./process/parse";
 
 type AppEnv = { Bindings: Env; Variables: { requestId: string } };
@@ -49,13 +51,27 @@ const requireSignature = (caller: Caller, what: string) => {
 };
 
 app.use(async (c, next) => {
-  c.set("requestId", newRequestId());
+  const requestId = newRequestId();
+  c.set("requestId", requestId);
+  const started = Date.now();
   await next();
-  c.res.headers.set("x-oss-request-id", c.get("requestId"));
+  c.res.headers.set("x-oss-request-id", requestId);
+  logEvent(c.res.status >= 500 ? "error" : "info", requestId, "request", {
+    method: c.req.method,
+    host: new URL(c.req.url).host,
+    path: loggablePath(new URL(c.req.url)),
+    status: c.res.status,
+    ms: Date.now() - started,
+    cache: c.res.headers.get("X-Cache") ?? undefined,
+  });
 });
 
-app.all("*", async (c) => {
+app.all("*", (c) => {
   const config = serviceConfig(c.env);
+  return withDeadline(config.requestTimeoutMs, (deadline) => handle(c, config, deadline));
+});
+
+async function handle(c: Context<AppEnv>, config: ServiceConfig, deadline: AbortSignal): Promise<Response> {
   const request = c.req.raw;
   const method = request.method;
   const url = new URL(request.url);
@@ -121,11 +137,11 @@ app.all("*", async (c) => {
         throw new OssError("NotImplemented", "POST is implemented for ProcessObject (?x-oss-process) only.");
       }
       requireSignature(caller, "ProcessObject");
-      return processObject(bucket, key, request, config);
+      return processObject(bucket, key, request, config, deadline);
     default:
       throw new OssError("MethodNotAllowed", `The method ${method} is not allowed here.`);
   }
-});
+}
 
 function isStyleQuery(params: readonly QueryParam[]): boolean {
   return params.some((param) => param.key === "x-oss-process" && param.value?.startsWith("style/"));

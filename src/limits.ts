@@ -13,6 +13,17 @@ export const LIMITS = {
 } as const;
 
 /**
+ * Limits on what a request may ask for, which OSS does not publish: generous for real use (a
+ * style with three watermarks is under 1,000 characters), tight enough that parsing and planning
+ * stay cheap whatever a client sends. OSS's own: object keys of 1 to 1,023 bytes.
+ */
+export const REQUEST_LIMITS = {
+  processLength: 4096,
+  actions: 32,
+  keyBytes: 1023,
+} as const;
+
+/**
  * Memory a pixel step adds on top of its input (already counted by whoever made it): the output,
  * in JS and, for resampling, in the codec engine's heap (4 + 4 per output pixel), and a working
  * copy of up to 5 bytes per input pixel (blur's 16-bit intermediate plane is the largest).

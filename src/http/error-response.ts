@@ -1,11 +1,19 @@
 import { OssError } from "../errors";
+import { logEvent } from "../log";
 import { escapeXml } from "./xml";
 
 /** Renders any error as the OSS XML error body; anything that is not an OssError is a 500. */
 export function errorResponse(error: unknown, requestId: string, hostId: string, method: string): Response {
   const oss =
     error instanceof OssError ? error : new OssError("InternalError", "We encountered an internal error.");
-  if (!(error instanceof OssError)) console.error(JSON.stringify({ requestId, error: String(error) }));
+  if (error instanceof OssError) {
+    logEvent("info", requestId, "oss-error", { code: oss.code, status: oss.status, message: oss.message });
+  } else {
+    logEvent("error", requestId, "internal-error", {
+      error: String(error),
+      stack: error instanceof Error ? error.stack : undefined,
+    });
+  }
   const fields: [string, string][] = [
     ["Code", oss.code],
     ["Message", oss.message],

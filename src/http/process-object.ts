@@ -5,12 +5,13 @@ import { decodeBase64Text } from "../process/base64";
 import { parseProcess } from "../process/parse";
 import { runProcess } from "../process/run";
 import { readStyle } from "../styles";
+import { Timings } from "../timing";
 import { noSuchKey } from "./object";
+import { checkObjectName } from "./object-name";
 import { processEnvironment, readBytes } from "./processed";
 
 const BODY_PREFIX = "x-oss-process=";
 const SAVEAS_PREFIX = "sys/saveas,";
-const MAX_KEY_BYTES = 1023;
 
 interface SaveAs {
   readonly object: string;
@@ -58,19 +59,6 @@ function parseBody(body: string): { process: string; saveAs: SaveAs } {
   };
 }
 
-function checkObjectName(key: string): void {
-  const bytes = new TextEncoder().encode(key).length;
-  if (
-    bytes === 0 ||
-    bytes > MAX_KEY_BYTES ||
-    key.startsWith("/") ||
-    key.startsWith("\\") ||
-    /[\0\r\n]/.test(key)
-  ) {
-    throw invalidArgument(`The target object name: ${key} is invalid.`);
-  }
-}
-
 /**
  * ProcessObject (`POST /<key>?x-oss-process`): processes the object and writes the result to
  * the target bucket and key, then answers OSS's JSON. Nothing is written when anything fails.
@@ -80,6 +68,7 @@ export async function processObject(
   key: string,
   request: Request,
   config: ServiceConfig,
+  deadline: AbortSignal,
 ): Promise<Response> {
   const { process, saveAs } = parseBody(await request.text());
   checkObjectName(saveAs.object);
@@ -95,17 +84,18 @@ export async function processObject(
   checkSourceBytes(source.size);
   const bytes = await readBytes(bucket.store, key);
   if (!bytes) throw noSuchKey();
+  const timings = new Timings();
   const output = await runProcess(
     parsed,
     bytes,
-    processEnvironment(bucket, config.fonts, config.memoryBudgetBytes),
+    processEnvironment(bucket, config.fonts, config.memoryBudgetBytes, timings),
   );
 
+  // Past the deadline the client has its RequestTimeout answer already: it must not find a result.
+  if (deadline.aborted) throw new OssError("RequestTimeout", "The request timed out before saving.");
   await target.store.put(saveAs.object, output.body, { httpMetadata: { contentType: output.contentType } });
-  return Response.json({
-    bucket: target.name,
-    fileSize: output.body.length,
-    object: saveAs.object,
-    status: "OK",
-  });
+  return Response.json(
+    { bucket: target.name, fileSize: output.body.length, object: saveAs.object, status: "OK" },
+    { headers: { "Server-Timing": timings.header() } },
+  );
 }

@@ -4,6 +4,7 @@ import { OssError } from "../errors";
 import { checkSourceBytes } from "../limits";
 import type { ParsedProcess } from "../process/parse";
 import { type ProcessEnvironment, runProcess } from "../process/run";
+import { Timings } from "../timing";
 import { evaluatePreconditions, notModified } from "./conditional";
 import { noSuchKey } from "./object";
 
@@ -25,7 +26,8 @@ export async function serveProcessed(req: ProcessedRequest): Promise<Response> {
   const { bucket, key, process, request } = req;
   // One read serves both outcomes: its metadata makes the cache key, and its body (streamed only
   // when read) is the source on a miss. A HEAD first would cost every miss a second R2 operation.
-  const source = await bucket.store.get(key);
+  const timings = new Timings();
+  const source = await timings.measure("read", () => bucket.store.get(key));
   if (!source) throw noSuchKey();
   let bodyRead = false;
   try {
@@ -50,15 +52,16 @@ export async function serveProcessed(req: ProcessedRequest): Promise<Response> {
       return headers;
     };
 
-    const cached = await cache.match(cacheKey);
-    if (cached) return finish(request, cached, "HIT", clientHeaders);
+    const cached = await timings.measure("cache", () => cache.match(cacheKey));
+    timings.describe("cache", cached ? "hit" : "miss");
+    if (cached) return finish(request, cached, "HIT", clientHeaders, timings);
 
     bodyRead = true;
-    const bytes = new Uint8Array(await source.arrayBuffer());
+    const bytes = await timings.measure("read", async () => new Uint8Array(await source.arrayBuffer()));
     const output = await runProcess(
       process,
       bytes,
-      processEnvironment(bucket, req.fonts, req.memoryBudgetBytes),
+      processEnvironment(bucket, req.fonts, req.memoryBudgetBytes, timings),
     );
 
     const stored = new Response(output.body, {
@@ -71,7 +74,7 @@ export async function serveProcessed(req: ProcessedRequest): Promise<Response> {
       },
     });
     req.waitUntil(cache.put(cacheKey, stored.clone()));
-    return finish(request, stored, "MISS", clientHeaders);
+    return finish(request, stored, "MISS", clientHeaders, timings);
   } finally {
     if (!bodyRead) await source.body.cancel();
   }
@@ -82,9 +85,11 @@ export function processEnvironment(
   bucket: BucketConfig,
   fonts: R2Bucket,
   memoryBudgetBytes: number,
+  timings: Timings,
 ): ProcessEnvironment {
   return {
     memoryBudgetBytes,
+    timings,
     readObject: (reference) => readBytes(bucket.store, reference),
     readFont: (file) => readBytes(fonts, file),
   };
@@ -100,9 +105,11 @@ function finish(
   variant: Response,
   cacheStatus: "HIT" | "MISS",
   clientHeaders: (headers: Headers) => Headers,
+  timings: Timings,
 ): Response {
   const headers = clientHeaders(new Headers(variant.headers));
   headers.set("X-Cache", cacheStatus);
+  headers.set("Server-Timing", timings.header());
   const validators = {
     etag: headers.get("ETag") as string,
     lastModified: new Date(headers.get("Last-Modified") as string),

@@ -1,6 +1,7 @@
 import type { BucketConfig, ServiceConfig } from "../config";
 import { OssError } from "../errors";
 import { isStyleName } from "../styles";
+import { checkObjectName } from "./object-name";
 
 export interface ObjectAddress {
   readonly bucket: BucketConfig;
@@ -17,6 +18,7 @@ export interface ObjectAddress {
  */
 export function resolveAddress(url: URL, config: ServiceConfig): ObjectAddress {
   const { bucket, key } = findBucketAndKey(url, config);
+  if (key !== "") checkObjectName(key);
   return { bucket, ...splitStyle(key, bucket.styleDelimiters) };
 }
 

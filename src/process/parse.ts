@@ -1,4 +1,5 @@
 import { invalidArgument } from "../errors";
+import { REQUEST_LIMITS } from "../limits";
 import { ACTIONS } from "./registry";
 import { type ActionParams, type BoundAction, bindAction } from "./types";
 
@@ -14,6 +15,11 @@ const OTHER_SERVICES = new Set(["doc", "video", "audio"]);
 
 /** Parses an `x-oss-process` value (already percent-decoded) such as `image/resize,w_200/interlace,1`. */
 export function parseProcess(value: string): ParsedProcess {
+  if (value.length > REQUEST_LIMITS.processLength) {
+    throw invalidArgument(
+      `The process string has ${value.length} characters; at most ${REQUEST_LIMITS.processLength} are allowed.`,
+    );
+  }
   if (value.includes("|")) {
     if (value.includes("sys/saveas")) {
       throw invalidArgument("sys/saveas is only allowed in a POST ProcessObject request.");
@@ -37,6 +43,9 @@ export function parseProcess(value: string): ParsedProcess {
     if (!module) throw invalidArgument(`The action: ${params.action} is not supported.`);
     actions.push(bindAction(module, module.parse(params)));
     normalized.push(normalizeParams(params));
+    if (actions.length > REQUEST_LIMITS.actions) {
+      throw invalidArgument(`A process may chain at most ${REQUEST_LIMITS.actions} actions.`);
+    }
   }
   const counts = new Map<string, number>();
   for (const action of actions) counts.set(action.name, (counts.get(action.name) ?? 0) + 1);

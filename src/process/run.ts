@@ -7,6 +7,7 @@ import { MIME_TYPES } from "../image/format";
 import { readHeader } from "../image/header";
 import { applyOrientation } from "../image/orient";
 import type { Raster } from "../image/raster";
+import type { Timings } from "../timing";
 import { type ParsedProcess, parseProcess } from "./parse";
 import { type Plan, planProcess } from "./plan";
 import type { ProcessOutput, Resources } from "./types";
@@ -14,6 +15,8 @@ import type { ProcessOutput, Resources } from "./types";
 /** What a process may reach outside its source: the memory budget, other objects, fonts. */
 export interface ProcessEnvironment {
   readonly memoryBudgetBytes: number;
+  /** Where decode, each step and encode record their durations (Server-Timing). */
+  readonly timings: Timings;
   /** Reads another object of the source's bucket (watermark images); undefined when missing. */
   readObject(key: string): Promise<Uint8Array | undefined>;
   /** Reads a font file from the FONTS bucket; undefined when missing. */
@@ -38,15 +41,20 @@ export async function runProcess(
     resourcesFor(environment),
   );
   const contentType = MIME_TYPES[plan.outputFormat];
-  if (plan.outputFormat === "gif") return { body: await writeGif(bytes, plan), contentType };
+  const { timings } = environment;
+  if (plan.outputFormat === "gif") {
+    return { body: await timings.measure("gif", () => writeGif(bytes, plan)), contentType };
+  }
 
-  const image = applyOrientation(await decodeImage(bytes, header, plan.decode), plan.orientation);
+  const image = await timings.measure("decode", async () =>
+    applyOrientation(await decodeImage(bytes, header, plan.decode), plan.orientation),
+  );
   if (first?.kind === "report") return first.report({ bytes, header, pixels: image });
   const encoder = encoderFor(plan.outputFormat) as Encoder;
-  const body = await encoder.encode(await applySteps(image, plan), {
-    quality: plan.quality,
-    progressive: plan.progressive,
-  });
+  const processed = await applySteps(image, plan, timings);
+  const body = await timings.measure("encode", () =>
+    encoder.encode(processed, { quality: plan.quality, progressive: plan.progressive }),
+  );
   return { body, contentType };
 }
 
@@ -72,9 +80,13 @@ function resourcesFor(environment: ProcessEnvironment): Resources {
   return resources;
 }
 
-async function applySteps(source: Raster, plan: Plan): Promise<Raster> {
+async function applySteps(source: Raster, plan: Plan, timings?: Timings): Promise<Raster> {
   let image = source;
-  for (const { action, geometry } of plan.steps) image = await action.apply(image, geometry, plan.context);
+  for (const { action, geometry } of plan.steps) {
+    const input = image;
+    const run = () => action.apply(input, geometry, plan.context);
+    image = await (timings ? timings.measure(action.name, run) : run());
+  }
   return image;
 }
 
