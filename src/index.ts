@@ -2,8 +2,8 @@ import { type Context, Hono } from "hono";
 import { authenticate, type Caller } from "./auth";
 import { parseQuery, type QueryParam } from "./auth/canonical";
 import { type Env, type ServiceConfig, serviceConfig } from "./config";
+import { Deadline } from "./deadline";
 import { OssError } from "./errors";
-import { withDeadline } from "./http/deadline";
 import { errorResponse } from "./http/error-response";
 import { serveObject } from "./http/object";
 import { deleteObject, putObject } from "./http/object-write";
@@ -68,10 +68,10 @@ app.use(async (c, next) => {
 
 app.all("*", (c) => {
   const config = serviceConfig(c.env);
-  return withDeadline(config.requestTimeoutMs, (deadline) => handle(c, config, deadline));
+  return new Deadline(config.requestTimeoutMs).run((deadline) => handle(c, config, deadline));
 });
 
-async function handle(c: Context<AppEnv>, config: ServiceConfig, deadline: AbortSignal): Promise<Response> {
+async function handle(c: Context<AppEnv>, config: ServiceConfig, deadline: Deadline): Promise<Response> {
   const request = c.req.raw;
   const method = request.method;
   const url = new URL(request.url);
@@ -122,6 +122,7 @@ async function handle(c: Context<AppEnv>, config: ServiceConfig, deadline: Abort
         process: parseProcess(process),
         request,
         memoryBudgetBytes: config.memoryBudgetBytes,
+        deadline,
         fonts: config.fonts,
         waitUntil: (promise) => c.executionCtx.waitUntil(promise),
       });

@@ -234,3 +234,38 @@ export async function decodeFile(bytes: Uint8Array): Promise<Raster> {
     ? decodeJpegIndependently(bytes)
     : decodeImage(bytes, header, wholeImage(header));
 }
+
+/** The first key pair vitest.config.ts gives the Worker. */
+export const TEST_KEY = { id: "test-key-id", secret: "test-secret" };
+
+/**
+ * Signs a request with an OSS V1 Authorization header (HMAC-SHA1 over verb, Content-MD5,
+ * Content-Type, Date and the canonical resource). `resource` is `/<bucket>/<key>?<sub-resources>`.
+ * The ali-oss suite (test/sdk) checks the service against the real SDK's signatures; this is for
+ * workerd tests that need a signed request.
+ */
+export async function signedV1(
+  method: string,
+  resource: string,
+  init: RequestInit = {},
+): Promise<RequestInit> {
+  const headers = new Headers(init.headers);
+  headers.set("Date", new Date().toUTCString());
+  const stringToSign = [
+    method,
+    headers.get("Content-MD5") ?? "",
+    headers.get("Content-Type") ?? "",
+    headers.get("Date"),
+    resource,
+  ].join("\n");
+  const key = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(TEST_KEY.secret),
+    { name: "HMAC", hash: "SHA-1" },
+    false,
+    ["sign"],
+  );
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(stringToSign)));
+  headers.set("Authorization", `OSS ${TEST_KEY.id}:${btoa(String.fromCharCode(...mac))}`);
+  return { ...init, method, headers };
+}

@@ -1,4 +1,5 @@
 import type { BucketConfig, ServiceConfig } from "../config";
+import type { Deadline } from "../deadline";
 import { invalidArgument, OssError } from "../errors";
 import { checkSourceBytes } from "../limits";
 import { decodeBase64Text } from "../process/base64";
@@ -68,7 +69,7 @@ export async function processObject(
   key: string,
   request: Request,
   config: ServiceConfig,
-  deadline: AbortSignal,
+  deadline: Deadline,
 ): Promise<Response> {
   const { process, saveAs } = parseBody(await request.text());
   checkObjectName(saveAs.object);
@@ -88,11 +89,11 @@ export async function processObject(
   const output = await runProcess(
     parsed,
     bytes,
-    processEnvironment(bucket, config.fonts, config.memoryBudgetBytes, timings),
+    processEnvironment(bucket, config.fonts, config.memoryBudgetBytes, timings, deadline),
   );
 
-  // Past the deadline the client has its RequestTimeout answer already: it must not find a result.
-  if (deadline.aborted) throw new OssError("RequestTimeout", "The request timed out before saving.");
+  // Past the deadline the client has (or gets) a RequestTimeout: it must not find a result saved.
+  deadline.check();
   await target.store.put(saveAs.object, output.body, { httpMetadata: { contentType: output.contentType } });
   return Response.json(
     { bucket: target.name, fileSize: output.body.length, object: saveAs.object, status: "OK" },

@@ -1,5 +1,6 @@
 import { EDGE_CACHE_CONTROL, variantCacheKey, variantEtag } from "../cache";
 import type { BucketConfig } from "../config";
+import type { Deadline } from "../deadline";
 import { OssError } from "../errors";
 import { checkSourceBytes } from "../limits";
 import type { ParsedProcess } from "../process/parse";
@@ -17,6 +18,7 @@ export interface ProcessedRequest {
   readonly process: ParsedProcess;
   readonly request: Request;
   readonly memoryBudgetBytes: number;
+  readonly deadline: Deadline;
   readonly fonts: R2Bucket;
   readonly waitUntil: (promise: Promise<unknown>) => void;
 }
@@ -61,7 +63,7 @@ export async function serveProcessed(req: ProcessedRequest): Promise<Response> {
     const output = await runProcess(
       process,
       bytes,
-      processEnvironment(bucket, req.fonts, req.memoryBudgetBytes, timings),
+      processEnvironment(bucket, req.fonts, req.memoryBudgetBytes, timings, req.deadline),
     );
 
     const stored = new Response(output.body, {
@@ -86,10 +88,12 @@ export function processEnvironment(
   fonts: R2Bucket,
   memoryBudgetBytes: number,
   timings: Timings,
+  deadline: Deadline,
 ): ProcessEnvironment {
   return {
     memoryBudgetBytes,
     timings,
+    deadline,
     readObject: (reference) => readBytes(bucket.store, reference),
     readFont: (file) => readBytes(fonts, file),
   };

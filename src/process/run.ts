@@ -1,6 +1,7 @@
 import { decodeImage, encoderFor } from "../codecs";
 import { decodeGifFrames, GifWriter, readGifAnimation } from "../codecs/gif";
 import type { Encoder } from "../codecs/types";
+import type { Deadline } from "../deadline";
 import { OssError } from "../errors";
 import { loadFont } from "../fonts";
 import { MIME_TYPES } from "../image/format";
@@ -17,6 +18,8 @@ export interface ProcessEnvironment {
   readonly memoryBudgetBytes: number;
   /** Where decode, each step and encode record their durations (Server-Timing). */
   readonly timings: Timings;
+  /** Checked between stages: a request past its deadline stops there. */
+  readonly deadline: Deadline;
   /** Reads another object of the source's bucket (watermark images); undefined when missing. */
   readObject(key: string): Promise<Uint8Array | undefined>;
   /** Reads a font file from the FONTS bucket; undefined when missing. */
@@ -41,7 +44,7 @@ export async function runProcess(
     resourcesFor(environment),
   );
   const contentType = MIME_TYPES[plan.outputFormat];
-  const { timings } = environment;
+  const { timings, deadline } = environment;
   if (plan.outputFormat === "gif") {
     return { body: await timings.measure("gif", () => writeGif(bytes, plan)), contentType };
   }
@@ -51,7 +54,8 @@ export async function runProcess(
   );
   if (first?.kind === "report") return first.report({ bytes, header, pixels: image });
   const encoder = encoderFor(plan.outputFormat) as Encoder;
-  const processed = await applySteps(image, plan, timings);
+  const processed = await applySteps(image, plan, { timings, deadline });
+  deadline.check();
   const body = await timings.measure("encode", () =>
     encoder.encode(processed, { quality: plan.quality, progressive: plan.progressive }),
   );
@@ -80,12 +84,18 @@ function resourcesFor(environment: ProcessEnvironment): Resources {
   return resources;
 }
 
-async function applySteps(source: Raster, plan: Plan, timings?: Timings): Promise<Raster> {
+/** Runs the plan's steps; a request's own image (not a watermark's or a GIF frame's) is timed. */
+async function applySteps(
+  source: Raster,
+  plan: Plan,
+  request?: { timings: Timings; deadline: Deadline },
+): Promise<Raster> {
   let image = source;
   for (const { action, geometry } of plan.steps) {
+    request?.deadline.check();
     const input = image;
     const run = () => action.apply(input, geometry, plan.context);
-    image = await (timings ? timings.measure(action.name, run) : run());
+    image = await (request ? request.timings.measure(action.name, run) : run());
   }
   return image;
 }
