@@ -45,5 +45,8 @@ export default defineConfig({
     exclude: [...configDefaults.exclude, "test/sdk/**"],
     provide: { fixtures },
     testTimeout: 30_000,
+    // The Worker's structured request logs (src/log.ts) would bury the test report; test/hardening
+    // checks them through console spies instead.
+    onConsoleLog: (log) => !log.startsWith('{"time":'),
   },
 });
