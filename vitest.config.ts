@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { configDefaults, defineConfig } from "vitest/config";
 import { FONT_FILES } from "./scripts/lib/fonts.mjs";
+import { hostileCorpus } from "./scripts/lib/hostile-corpus.mjs";
 import { testImages } from "./scripts/lib/test-images.mjs";
 
 // Binary fixtures are read (committed ones) or generated (large ones, scripts/lib/test-images.mjs)
@@ -43,7 +44,14 @@ export default defineConfig({
   test: {
     // test/sdk runs in Node against `wrangler dev` (vitest.sdk.config.ts, npm run test:sdk).
     exclude: [...configDefaults.exclude, "test/sdk/**"],
-    provide: { fixtures },
+    provide: {
+      fixtures,
+      corpus: (await hostileCorpus()).map(({ name, bytes, expect }) => ({
+        name,
+        base64: bytes.toString("base64"),
+        expect,
+      })),
+    },
     testTimeout: 30_000,
     // The Worker's structured request logs (src/log.ts) would bury the test report; test/hardening
     // checks them through console spies instead.

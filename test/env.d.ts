@@ -1,6 +1,12 @@
 declare module "vitest" {
   export interface ProvidedContext {
     fixtures: Record<string, string>;
+    /** scripts/lib/hostile-corpus.mjs: damaged and hostile files, and what each must get. */
+    corpus: {
+      name: string;
+      base64: string;
+      expect: { image: { width: number; height: number } } | { error: string } | { either: true };
+    }[];
   }
 }
 
