@@ -235,6 +235,18 @@ export async function decodeFile(bytes: Uint8Array): Promise<Raster> {
     : decodeImage(bytes, header, wholeImage(header));
 }
 
+async function hmacSha1Base64(secret: string, message: string): Promise<string> {
+  const key = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(secret),
+    { name: "HMAC", hash: "SHA-1" },
+    false,
+    ["sign"],
+  );
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(message)));
+  return btoa(String.fromCharCode(...mac));
+}
+
 /** The first key pair vitest.config.ts gives the Worker. */
 export const TEST_KEY = { id: "test-key-id", secret: "test-secret" };
 
@@ -258,14 +270,22 @@ export async function signedV1(
     headers.get("Date"),
     resource,
   ].join("\n");
-  const key = await crypto.subtle.importKey(
-    "raw",
-    new TextEncoder().encode(TEST_KEY.secret),
-    { name: "HMAC", hash: "SHA-1" },
-    false,
-    ["sign"],
-  );
-  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(stringToSign)));
-  headers.set("Authorization", `OSS ${TEST_KEY.id}:${btoa(String.fromCharCode(...mac))}`);
+  headers.set("Authorization", `OSS ${TEST_KEY.id}:${await hmacSha1Base64(TEST_KEY.secret, stringToSign)}`);
   return { ...init, method, headers };
+}
+
+/** A V1 signed URL (OSSAccessKeyId, Expires, Signature) for a GET of `/<bucket>/<key>`. */
+export async function signedUrlV1(
+  bucket: string,
+  key: string,
+  process?: string,
+  { id = TEST_KEY.id, secret = TEST_KEY.secret, expiresIn = 600 } = {},
+): Promise<string> {
+  const expires = String(Math.floor(Date.now() / 1000) + expiresIn);
+  const resource = `/${bucket}/${key}${process ? `?x-oss-process=${process}` : ""}`;
+  const stringToSign = ["GET", "", "", expires, resource].join("\n");
+  const signature = await hmacSha1Base64(secret, stringToSign);
+  const query = new URLSearchParams({ OSSAccessKeyId: id, Expires: expires, Signature: signature });
+  if (process) query.set("x-oss-process", process);
+  return `/${bucket}/${key.split("/").map(encodeURIComponent).join("/")}?${query}`;
 }
