@@ -291,6 +291,16 @@ describe("signatureUrl (V1 signed URL)", () => {
     expect(await plain(url.href)).toMatchObject({ status: 403, code: "SignatureDoesNotMatch" });
   });
 
+  test("a URL replayed on another object or bucket is SignatureDoesNotMatch", async () => {
+    const url = client().signatureUrl(seeded.key, { expires: 600, process: THUMB });
+    const otherKey = url.replace(encodePath(seeded.key), encodePath(`${seeded.key}.copy`));
+    const otherBucket = url.replace(`/${PRIVATE}/`, `/${PUBLIC}/`);
+    for (const replay of [otherKey, otherBucket]) {
+      expect(replay).not.toBe(url);
+      expect(await plain(replay)).toMatchObject({ status: 403, code: "SignatureDoesNotMatch" });
+    }
+  });
+
   test("an expired URL is AccessDenied", async () => {
     const url = client().signatureUrl(seeded.key, { expires: -60, process: THUMB });
     expect(await plain(url)).toMatchObject({ status: 403, code: "AccessDenied" });
@@ -334,6 +344,16 @@ describe("signatureUrlV4 (V4 signed URL)", () => {
       status: 403,
       code: "SignatureDoesNotMatch",
     });
+  });
+
+  test("a URL replayed on another object or bucket is SignatureDoesNotMatch", async () => {
+    const url = await sign(client());
+    const otherKey = url.replace(encodePath(seeded.key), encodePath(`${seeded.key}.copy`));
+    const otherBucket = url.replace(`/${PRIVATE}/`, `/${PUBLIC}/`);
+    for (const replay of [otherKey, otherBucket]) {
+      expect(replay).not.toBe(url);
+      expect(await plain(replay)).toMatchObject({ status: 403, code: "SignatureDoesNotMatch" });
+    }
   });
 
   test("a tampered signature is SignatureDoesNotMatch", async () => {
