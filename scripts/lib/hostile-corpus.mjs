@@ -8,22 +8,11 @@
 //   { error: "Code" }            that OSS error, with a 4xx status
 //   { either: true }             a 200 image or an OSS 4xx: damage a decoder may or may not notice
 import sharp from "sharp";
+import { prng } from "./scene.mjs";
 
 const WIDTH = 64;
 const HEIGHT = 48;
 const RESIZED = { width: 32, height: 24 };
-
-/** Deterministic PRNG (mulberry32), so the corpus is the same on every run. */
-function prng(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function quadrantPixels(width, height, channels = 3) {
   const pixels = Buffer.alloc(width * height * channels);

@@ -7,7 +7,7 @@
 // resolution. The scene is laid out in relative coordinates, so every size shows the same picture.
 
 /** Deterministic PRNG (mulberry32): the same inputs on every machine and every run. */
-function prng(seed) {
+export function prng(seed) {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

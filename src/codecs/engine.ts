@@ -1,6 +1,7 @@
 import ENGINE_MODULE from "../../wasm/engine.wasm";
 import { imageTooLarge } from "../errors";
 import type { Raster, Rect, Size } from "../image/raster";
+import { concatenate } from "./types";
 
 /**
  * The codec engine (wasm/, built by wasm/build.sh): libjpeg-turbo plus a streaming resampler in
@@ -234,15 +235,4 @@ export function encodeJpeg(image: Raster, quality: number, progressive: boolean)
     exports.engine_free(pixels);
     return concatenate(output);
   });
-}
-
-function concatenate(chunks: readonly Uint8Array[]): Uint8Array {
-  const total = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
-  const joined = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    joined.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return joined;
 }

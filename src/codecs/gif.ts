@@ -1,6 +1,6 @@
 import { badRequest } from "../errors";
 import type { Raster } from "../image/raster";
-import { type Decoder, fullFrameBytes, type OutputTraits } from "./types";
+import { concatenate, type Decoder, fullFrameBytes, type OutputTraits } from "./types";
 
 /** One frame of an animation, composited onto the full logical screen as viewers show it. */
 export interface GifFrame {
@@ -48,18 +48,8 @@ class Reader {
   /** Concatenates a run of data sub-blocks (length-prefixed, ended by a zero length). */
   subBlocks(): Uint8Array {
     const parts: Uint8Array[] = [];
-    let total = 0;
-    for (let length = this.byte(); length !== 0; length = this.byte()) {
-      parts.push(this.take(length));
-      total += length;
-    }
-    const out = new Uint8Array(total);
-    let at = 0;
-    for (const part of parts) {
-      out.set(part, at);
-      at += part.length;
-    }
-    return out;
+    for (let length = this.byte(); length !== 0; length = this.byte()) parts.push(this.take(length));
+    return concatenate(parts);
   }
   skipSubBlocks(): void {
     for (let length = this.byte(); length !== 0; length = this.byte()) this.take(length);

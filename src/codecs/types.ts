@@ -80,6 +80,17 @@ export function asRaster(image: {
   return { width: image.width, height: image.height, data };
 }
 
+/** The chunks one after another in one array. */
+export function concatenate(chunks: readonly Uint8Array[]): Uint8Array {
+  const joined = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
+  let offset = 0;
+  for (const chunk of chunks) {
+    joined.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return joined;
+}
+
 /** The bytes as a whole ArrayBuffer for codecs that take one, copying only when they are a slice. */
 export function wholeBuffer(bytes: Uint8Array): ArrayBuffer {
   const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
