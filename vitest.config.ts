@@ -42,8 +42,8 @@ export default defineConfig({
     }),
   ],
   test: {
-    // test/sdk runs in Node against `wrangler dev` (vitest.sdk.config.ts, npm run test:sdk).
-    exclude: [...configDefaults.exclude, "test/sdk/**"],
+    // test/sdk and test/browser run in Node against `wrangler dev` (npm run test:sdk, npm run test:browser).
+    exclude: [...configDefaults.exclude, "test/sdk/**", "test/browser/**"],
     provide: {
       fixtures,
       corpus: (await hostileCorpus()).map(({ name, bytes, expect }) => ({

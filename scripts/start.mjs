@@ -81,6 +81,9 @@ const wrangler = spawn(
     STATE_DIR,
     "--env-file",
     keysFile,
+    // The playground page (src/playground/) is for local development; wrangler.toml leaves it off.
+    "--var",
+    "PLAYGROUND:on",
   ],
   { stdio: "inherit", env: { WRANGLER_SEND_METRICS: "false", ...process.env } },
 );
@@ -127,5 +130,6 @@ async function waitUntilReady() {
 if (await waitUntilReady()) {
   console.log(`\nOSS image processing is serving local R2 at ${base}. Try:\n`);
   for (const path of EXAMPLES) console.log(`  ${base}${path}`);
+  console.log(`\nPlayground (build process strings, compare results): ${base}/_playground`);
   console.log("\nAdd your own images with: npm run seed -- <folder> [--bucket <name>]\n");
 }

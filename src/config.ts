@@ -29,8 +29,10 @@ export interface Env {
   CUSTOM_DOMAINS?: Record<string, string>;
   /** Memory the image pipeline may plan to use per request, in MiB (see src/limits.ts). */
   IMAGE_MEMORY_BUDGET_MB?: string;
-  /** Seconds a request may take before it is answered with 400 RequestTimeout (src/http/deadline.ts). */
+  /** Seconds a request may take before it is answered with 400 RequestTimeout (src/deadline.ts). */
   REQUEST_TIMEOUT_SECONDS?: string;
+  /** "on" serves the playground page at /_playground (src/playground/); anything else leaves it off. */
+  PLAYGROUND?: string;
   [binding: string]: unknown;
 }
 
@@ -44,6 +46,8 @@ export interface ServiceConfig {
   readonly memoryBudgetBytes: number;
   readonly requestTimeoutMs: number;
   readonly accessKeys: ReadonlyMap<string, string>;
+  /** A development aid that lists bucket contents: never on unless asked for. */
+  readonly playground: boolean;
 }
 
 const DEFAULT_MEMORY_BUDGET_MB = 96;
@@ -111,5 +115,6 @@ function buildConfig(env: Env): ServiceConfig {
     memoryBudgetBytes: budgetMb * 1024 * 1024,
     requestTimeoutMs: timeoutSeconds * 1000,
     accessKeys: readAccessKeys(env.OSS_ACCESS_KEY_ID, env.OSS_ACCESS_KEY_SECRET),
+    playground: env.PLAYGROUND === "on",
   };
 }

@@ -13,6 +13,7 @@ import { serveProcessed } from "./http/processed";
 import { type ObjectAddress, resolveAddress } from "./http/resolve";
 import { styleApi } from "./http/styles-api";
 import { logEvent, loggablePath } from "./log";
+import { playground } from "./playground";
 import { parseProcess } from "./process/parse";
 
 type AppEnv = { Bindings: Env; Variables: { requestId: string } };
@@ -65,6 +66,9 @@ app.use(async (c, next) => {
     cache: c.res.headers.get("X-Cache") ?? undefined,
   });
 });
+
+// Off unless PLAYGROUND is "on"; then it answers /_playground before the OSS routes see the path.
+app.all("/_playground/*", playground(app.fetch));
 
 app.all("*", (c) => {
   const config = serviceConfig(c.env);
