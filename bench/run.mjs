@@ -17,7 +17,7 @@ import { openLocalBuckets } from "../scripts/lib/buckets.mjs";
 import { freePort, snapshotWorker, spawnDevServer } from "../scripts/lib/dev-server.mjs";
 import { engineJpegSize, engineStages } from "./engine-stages.mjs";
 import { photoJpeg } from "./photo.mjs";
-import { memoryOf, workerdDescendants } from "./workerd-memory.mjs";
+import { findWorkerRuntime, memoryOf } from "./workerd-memory.mjs";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const WORK_DIR = join(ROOT, "bench", ".work");
@@ -191,26 +191,6 @@ async function uploadInputs(inputs) {
   } finally {
     await local.dispose();
   }
-}
-
-/**
- * The workerd process that runs the Worker. wrangler dev starts two: a proxy that listens on --port
- * (its `--socket-addr=entry=<ip>:<port>`) and forwards to a second workerd running the Worker itself,
- * which is the one that decodes and resizes.
- */
-function findWorkerRuntime(server) {
-  const workerds = workerdDescendants(server.pid);
-  if (workerds.length === 1) return { workerd: workerds[0].pid };
-  const listening = `entry=${new URL(server.base).host}`;
-  const proxies = workerds.filter((w) => w.cmdline.includes(listening));
-  const runtimes = workerds.filter((w) => !w.cmdline.includes(listening));
-  if (proxies.length !== 1 || runtimes.length !== 1) {
-    const found = workerds.map((w) => `  ${w.pid}: ${w.cmdline}`).join("\n") || "  none";
-    throw new Error(
-      `cannot tell which workerd under wrangler (pid ${server.pid}) runs the Worker:\n${found}`,
-    );
-  }
-  return { workerd: runtimes[0].pid, proxy: proxies[0].pid };
 }
 
 function printReport({ idle, results }) {

@@ -27,6 +27,26 @@ export function workerdDescendants(rootPid) {
   return found;
 }
 
+/**
+ * The workerd process that runs the Worker. wrangler dev starts two: a proxy that listens on --port
+ * (its `--socket-addr=entry=<ip>:<port>`) and forwards to a second workerd running the Worker itself,
+ * which is the one that decodes and resizes.
+ */
+export function findWorkerRuntime(server) {
+  const workerds = workerdDescendants(server.pid);
+  if (workerds.length === 1) return { workerd: workerds[0].pid };
+  const listening = `entry=${new URL(server.base).host}`;
+  const proxies = workerds.filter((w) => w.cmdline.includes(listening));
+  const runtimes = workerds.filter((w) => !w.cmdline.includes(listening));
+  if (proxies.length !== 1 || runtimes.length !== 1) {
+    const found = workerds.map((w) => `  ${w.pid}: ${w.cmdline}`).join("\n") || "  none";
+    throw new Error(
+      `cannot tell which workerd under wrangler (pid ${server.pid}) runs the Worker:\n${found}`,
+    );
+  }
+  return { workerd: runtimes[0].pid, proxy: proxies[0].pid };
+}
+
 /** VmRSS and VmHWM (peak RSS) of `pid` in bytes, from /proc/<pid>/status. */
 export function memoryOf(pid) {
   const status = readProc(`/proc/${pid}/status`);
