@@ -127,25 +127,47 @@ const sharpResize = (input) =>
 async function missesSideBySide(base, input, c) {
   const workerSamples = [];
   const sharpSamples = [];
+  /** Stage name -> the Worker's own Server-Timing durations for it. */
+  const stageSamples = new Map();
   let workerOutput;
   let sharpOutput;
   for (let i = 0; i < WARMUP + c.iterations; i++) {
     const url = `${base}/${BUCKET}/${keyOf(c, i)}?x-oss-process=${PROCESS}`;
-    const { ms, body } = await processedGet(url, "MISS");
+    const { ms, body, headers } = await processedGet(url, "MISS");
     const start = performance.now();
     sharpOutput = await sharpResize(input);
     const sharpMs = performance.now() - start;
     if (i < WARMUP) continue;
     workerSamples.push(ms);
     sharpSamples.push(sharpMs);
+    for (const [stage, duration] of serverTiming(headers)) {
+      stageSamples.set(stage, [...(stageSamples.get(stage) ?? []), duration]);
+    }
     workerOutput ??= body;
   }
   const meta = await checkOutput("The Worker's output", workerOutput, c);
   await checkOutput("sharp's output", sharpOutput, c);
   return {
-    worker: { ...summary(workerSamples), bytes: workerOutput.length, progressive: meta.isProgressive },
+    worker: {
+      ...summary(workerSamples),
+      bytes: workerOutput.length,
+      progressive: meta.isProgressive,
+      stages: [...stageSamples].map(([stage, samples]) => [stage, quantile(samples, 0.5)]),
+    },
     native: { ...summary(sharpSamples), bytes: sharpOutput.length },
   };
+}
+
+/** `read;dur=1.2, cache;dur=0.3;desc="miss"` as [["read", 1.2], ["cache", 0.3]]. */
+function serverTiming(headers) {
+  return (headers.get("server-timing") ?? "")
+    .split(",")
+    .map((entry) => entry.trim().split(";"))
+    .filter(([stage]) => stage)
+    .map(([stage, ...params]) => [
+      stage,
+      Number(params.find((p) => p.startsWith("dur="))?.slice(4) ?? Number.NaN),
+    ]);
 }
 
 /** Cache hits on an already processed variant, and the original object served without processing. */
@@ -220,6 +242,24 @@ function printReport({ idle, results }) {
       `${worker.bytes} B${worker.progressive ? "" : " (baseline!)"}`,
       `${native.bytes} B`,
     ]),
+  );
+
+  console.log(
+    "\nInside the Worker on those misses: its Server-Timing stages (medians; the rest is HTTP and wrangler's proxy)",
+  );
+  const stages = results[0].worker.stages.map(([stage]) => stage);
+  printTable(
+    ["input", ...stages, "sum", "HTTP total"],
+    results.map(({ c, worker }) => {
+      const durations = new Map(worker.stages);
+      const sum = stages.reduce((total, stage) => total + (durations.get(stage) ?? 0), 0);
+      return [
+        label(c),
+        ...stages.map((stage) => fmtMs(durations.get(stage) ?? 0)),
+        fmtMs(sum),
+        fmtMs(worker.median),
+      ];
+    }),
   );
 
   console.log(
