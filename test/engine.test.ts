@@ -1,7 +1,9 @@
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { engineStatus, resizeRaster } from "../src/codecs/engine";
 import { dctDenominator } from "../src/codecs/jpeg";
 import { cropRaster, type Raster } from "../src/image/raster";
+import worker from "../src/index";
 import {
   BLUE,
   decoded,
@@ -10,6 +12,7 @@ import {
   fixture,
   GREEN,
   jpegFrameType,
+  ORIGIN,
   ossError,
   process,
   psnr,
@@ -140,7 +143,42 @@ function withBrokenHuffmanTable(jpeg: Uint8Array): Uint8Array {
   throw new Error("no DHT segment");
 }
 
+/** A progressive JPEG header claiming `width` x `height` (4:2:0), with no image data after it. */
+function progressiveClaiming(width: number, height: number): Uint8Array {
+  // biome-ignore format: one marker segment per line
+  return new Uint8Array([
+    0xff, 0xd8,
+    0xff, 0xc2, 0x00, 0x11, 0x08, height >> 8, height & 0xff, width >> 8, width & 0xff,
+    0x03, 0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01,
+    0xff, 0xda, 0x00, 0x0c, 0x03, 0x01, 0x00, 0x02, 0x11, 0x03, 0x11, 0x00, 0x00, 0x00,
+    0xff, 0xd9,
+  ]);
+}
+
 describe("engine failures", () => {
+  it("answers ImageTooLarge when the engine runs out of memory, and the next request succeeds", async () => {
+    // With the budget lifted, a progressive 108 M px JPEG passes the plan; its coefficients
+    // (324 MiB) cannot fit the engine's 128 MiB ceiling, so libjpeg's allocation fails inside WASM.
+    const good = await upload("photo.jpg", fixture("photo.jpg"));
+    expect((await process(good, "image/resize,w_64")).status).toBe(200);
+    const started = engineStatus().instancesStarted;
+    const huge = await upload("huge-progressive.jpg", progressiveClaiming(12_000, 9_000));
+    const context = createExecutionContext();
+    const response = await worker.fetch(
+      new Request(new URL(`${huge}?x-oss-process=image/resize,w_100`, ORIGIN)),
+      { ...env, IMAGE_MEMORY_BUDGET_MB: "4096" },
+      context,
+    );
+    await waitOnExecutionContext(context);
+    const error = await ossError(response);
+    expect(error).toMatchObject({ status: 400, code: "ImageTooLarge" });
+    expect(error.message).toContain("ran out of memory");
+
+    const after = await decoded(await process(good, "image/resize,w_80"));
+    expect([after.width, after.height]).toEqual([80, 60]);
+    expect(engineStatus().instancesStarted).toBe(started + 1);
+  });
+
   it("starts a fresh engine after a trap, and the next request succeeds", async () => {
     const good = await upload("photo.jpg", fixture("photo.jpg"));
     expect((await process(good, "image/resize,w_64")).status).toBe(200);
