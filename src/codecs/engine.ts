@@ -133,7 +133,7 @@ class EngineInstance {
 }
 
 /** A failure inside the engine other than running out of memory: damaged data or a bad call. */
-export class EngineFailure extends Error {}
+class EngineFailure extends Error {}
 
 let current: EngineInstance | undefined;
 let instancesStarted = 0;
