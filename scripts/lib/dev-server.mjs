@@ -1,7 +1,7 @@
 // Runs the Worker in the real Workers runtime (`wrangler dev`, which starts workerd) on a port of its
 // own with its own local state, for the benchmark (bench/run.mjs) and the SDK tests (test/sdk/).
 import { spawn } from "node:child_process";
-import { cpSync, createWriteStream, rmSync } from "node:fs";
+import { cpSync, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -116,4 +116,48 @@ function signalGroup(pid, signal) {
     if (error.code !== "ESRCH") throw error; // ESRCH: the group is already gone
     return false;
   }
+}
+
+function tail(path, lines = 40) {
+  if (!existsSync(path)) return "(no log)";
+  return readFileSync(path, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+}
+
+/**
+ * For the Node-side suites (test/sdk, test/browser): runs `wrangler dev` on a snapshot of the
+ * Worker under `workDir` (where its log stays for a look after a failure), with the local state
+ * in `stateDir` (deleted at the end) and `vars`, and waits until it answers. Returns the server and
+ * a teardown; wrangler is never left behind, whatever ends this process (Ctrl-C makes vitest exit
+ * without running teardowns).
+ */
+export async function startDevServerForTests({ root, workDir, stateDir, vars, readyTimeoutMs, label }) {
+  mkdirSync(workDir, { recursive: true });
+  const logPath = join(workDir, "wrangler.log");
+  const server = spawnDevServer({
+    cwd: root,
+    // A copy of src/: edits made while the tests run do not make wrangler reload halfway.
+    config: snapshotWorker(root, join(workDir, "worker")),
+    port: await freePort(),
+    stateDir,
+    vars,
+    logPath,
+  });
+  const killNow = () => {
+    server.killNow();
+    rmSync(stateDir, { recursive: true, force: true });
+  };
+  process.once("exit", killNow);
+  const teardown = async () => {
+    process.off("exit", killNow);
+    await server.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+  };
+  try {
+    await server.ready(readyTimeoutMs);
+  } catch (error) {
+    await teardown();
+    throw new Error(`${error.message}\nLast lines of ${logPath}:\n${tail(logPath)}`);
+  }
+  console.log(`${label}: wrangler dev at ${server.base} (log: ${logPath.slice(root.length)})`);
+  return { server, teardown };
 }

@@ -1,12 +1,12 @@
 // Global setup of the browser tests (vitest.browser.config.ts): loads a few objects into `demo` in a
 // fresh local state, runs the Worker once in `wrangler dev` with PLAYGROUND=on on a free port, and
 // stops it when the run ends. The tests drive Chromium against it.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { openLocalBuckets } from "../../scripts/lib/buckets.mjs";
-import { freePort, snapshotWorker, spawnDevServer } from "../../scripts/lib/dev-server.mjs";
+import { startDevServerForTests } from "../../scripts/lib/dev-server.mjs";
 import type { BrowserTestContext } from "./context";
 import { logoPng, quadrantsJpeg } from "./images";
 
@@ -20,11 +20,6 @@ const LOGO = { key: "playground/logo.png" };
 const NOT_IMAGE = { key: "playground/notes.txt" };
 
 const READY_TIMEOUT_MS = 120_000;
-
-function tail(path: string, lines = 40): string {
-  if (!existsSync(path)) return "(no log)";
-  return readFileSync(path, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
-}
 
 async function seed(stateDir: string): Promise<void> {
   const local = await openLocalBuckets(stateDir);
@@ -41,41 +36,17 @@ async function seed(stateDir: string): Promise<void> {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  mkdirSync(WORK_DIR, { recursive: true });
   const stateDir = mkdtempSync(join(tmpdir(), "oss-browser-test-"));
-  const logPath = join(WORK_DIR, "wrangler.log");
   await seed(stateDir);
 
-  const port = await freePort();
-  const server = spawnDevServer({
-    cwd: ROOT,
-    // A copy of src/: edits made while the tests run do not make wrangler reload halfway.
-    config: snapshotWorker(ROOT, join(WORK_DIR, "worker")),
-    port,
+  const { server, teardown } = await startDevServerForTests({
+    root: ROOT,
+    workDir: WORK_DIR,
     stateDir,
     vars: { PLAYGROUND: "on" },
-    logPath,
+    readyTimeoutMs: READY_TIMEOUT_MS,
+    label: "Browser tests",
   });
-  // wrangler runs in a process group of its own; never leave it behind, whatever ends this process.
-  const killNow = () => {
-    server.killNow();
-    rmSync(stateDir, { recursive: true, force: true });
-  };
-  process.once("exit", killNow);
-
-  const teardown = async () => {
-    process.off("exit", killNow);
-    await server.stop();
-    rmSync(stateDir, { recursive: true, force: true });
-  };
-
-  try {
-    await server.ready(READY_TIMEOUT_MS);
-  } catch (error) {
-    await teardown();
-    throw new Error(`${(error as Error).message}\nLast lines of ${logPath}:\n${tail(logPath)}`);
-  }
-  console.log(`Browser tests: wrangler dev at ${server.base} (log: ${logPath.slice(ROOT.length)})`);
 
   const context: BrowserTestContext = {
     baseUrl: server.base,

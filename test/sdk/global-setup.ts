@@ -1,12 +1,12 @@
 // Global setup of the SDK tests (vitest.sdk.config.ts): runs the Worker once in `wrangler dev` on a
 // free port, with a fresh local state in a temporary folder and test-only credentials, and stops it
 // when the run ends. The tests reach it over HTTP with the real `ali-oss` client.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { openLocalBuckets } from "../../scripts/lib/buckets.mjs";
-import { freePort, snapshotWorker, spawnDevServer } from "../../scripts/lib/dev-server.mjs";
+import { startDevServerForTests } from "../../scripts/lib/dev-server.mjs";
 import type { Credential, SdkTestContext } from "./context";
 import { quadrantsJpeg } from "./images";
 
@@ -24,11 +24,6 @@ const SEEDED = { key: "seed/quadrants.jpg", width: 160, height: 120 };
 
 const READY_TIMEOUT_MS = 120_000;
 
-function tail(path: string, lines = 40): string {
-  if (!existsSync(path)) return "(no log)";
-  return readFileSync(path, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
-}
-
 /** Loads one JPEG into `demo` and `demo-private`, so reads work before any PutObject does. */
 async function seed(stateDir: string): Promise<void> {
   const jpeg = new Uint8Array(await quadrantsJpeg(SEEDED.width, SEEDED.height));
@@ -44,46 +39,22 @@ async function seed(stateDir: string): Promise<void> {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  mkdirSync(WORK_DIR, { recursive: true });
   const stateDir = mkdtempSync(join(tmpdir(), "oss-sdk-test-"));
-  const logPath = join(WORK_DIR, "wrangler.log");
   await seed(stateDir);
 
-  const port = await freePort();
-  const server = spawnDevServer({
-    cwd: ROOT,
-    // A copy of src/: edits made while the tests run do not make wrangler reload halfway.
-    config: snapshotWorker(ROOT, join(WORK_DIR, "worker")),
-    port,
+  const { server, teardown } = await startDevServerForTests({
+    root: ROOT,
+    workDir: WORK_DIR,
     stateDir,
     vars: {
       OSS_ACCESS_KEY_ID: CREDENTIALS.map((c) => c.accessKeyId).join(","),
       OSS_ACCESS_KEY_SECRET: CREDENTIALS.map((c) => c.accessKeySecret).join(","),
     },
-    logPath,
+    readyTimeoutMs: READY_TIMEOUT_MS,
+    label: "SDK tests",
   });
-  // wrangler runs in a process group of its own; never leave it behind, whatever ends this process
-  // (Ctrl-C makes vitest exit without running the teardown).
-  const killNow = () => {
-    server.killNow();
-    rmSync(stateDir, { recursive: true, force: true });
-  };
-  process.once("exit", killNow);
 
-  const teardown = async () => {
-    process.off("exit", killNow);
-    await server.stop();
-    rmSync(stateDir, { recursive: true, force: true });
-  };
-
-  try {
-    await server.ready(READY_TIMEOUT_MS);
-  } catch (error) {
-    await teardown();
-    throw new Error(`${(error as Error).message}\nLast lines of ${logPath}:\n${tail(logPath)}`);
-  }
-  console.log(`SDK tests: wrangler dev at ${server.base} (log: ${logPath.slice(ROOT.length)})`);
-
+  const port = Number(new URL(server.base).port);
   const context: SdkTestContext = { baseUrl: server.base, port, credentials: CREDENTIALS, seeded: SEEDED };
   project.provide("sdk", context);
   return teardown;
