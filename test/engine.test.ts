@@ -52,6 +52,23 @@ describe("memory ceiling", () => {
     }
   });
 
+  it("answers average-hue for a 50 megapixel JPEG from a DCT-scaled decode", async () => {
+    const path = await upload("big.jpg", fixture("quadrants-50mp.jpg"));
+    const response = await process(path, "image/average-hue");
+    expect(response.status).toBe(200);
+    // Red, green, blue and yellow quadrants: (127.5, 127.5, 63.75), give or take JPEG's rounding.
+    const { RGB } = await response.json<{ RGB: string }>();
+    const [r, g, b] = [1, 3, 5].map((at) => Number.parseInt(RGB.slice(2).slice(at - 1, at + 1), 16));
+    for (const [actual, expected] of [
+      [r, 127.5],
+      [g, 127.5],
+      [b, 63.75],
+    ]) {
+      expect(Math.abs(actual - expected), RGB).toBeLessThanOrEqual(2);
+    }
+    expect(engineStatus().heapBytes).toBeLessThanOrEqual(32 * MiB);
+  });
+
   it("crops a region of a 50 megapixel JPEG without decoding the rest", async () => {
     // 400x300 around the centre (4096, 3072), where the four quadrants meet.
     const path = await upload("big.jpg", fixture("quadrants-50mp.jpg"));

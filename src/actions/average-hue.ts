@@ -37,6 +37,8 @@ export const averageHue: ReportModule<void> = {
   kind: "report",
   name: "average-hue",
   needsPixels: true,
+  // Every pixel of a reduced image is a weighted mean of the original's, weights summing to one.
+  reducedSide: 256,
   parse: readNothing,
   report(_options, { pixels }) {
     if (!pixels) throw new Error("average-hue was run without decoded pixels.");

@@ -81,8 +81,10 @@ export function planProcess(
     outputFormat === "gif" && header.frames > 1 && planned.every(({ action }) => action.keepsAnimation);
   const frames = animated ? header.frames : 1;
 
+  const report = actions.find((action) => action.kind === "report");
+  const reportSize = report?.reducedSide === undefined ? undefined : fitWithin(upright, report.reducedSide);
   const { decode, decodedUpright, steps } = decoder.decodesRegions
-    ? absorbLeadingSteps(planned, upright, orientation, header)
+    ? absorbLeadingSteps(planned, upright, orientation, header, reportSize)
     : { decode: wholeImage(header), decodedUpright: upright, steps: planned };
 
   /** Bytes of the hungriest step: steps run one after another, so only the largest counts. */
@@ -123,14 +125,15 @@ export function planProcess(
  * Hands a region-decoding decoder the work it can do while decoding: a leading crop (it decodes
  * only those rows and columns, and the crop step goes) and the resampling of a resize that comes
  * first or right after that crop (it delivers the size the resize resamples to, and the resize
- * step's own resampling has nothing left to do). Orientation is applied after decoding, so both
- * are turned into stored coordinates.
+ * step's own resampling has nothing left to do), or the reduced size a pixel report accepts.
+ * Orientation is applied after decoding, so both are turned into stored coordinates.
  */
 function absorbLeadingSteps(
   planned: readonly PlannedStep[],
   upright: Size,
   orientation: number,
   header: ImageHeader,
+  reportSize: Size | undefined,
 ): { decode: DecodeRequest; decodedUpright: Size; steps: readonly PlannedStep[] } {
   let steps = planned;
   let region: Rect = { x: 0, y: 0, ...upright };
@@ -138,7 +141,8 @@ function absorbLeadingSteps(
     region = steps[0].region;
     steps = steps.slice(1);
   }
-  const decodedUpright = steps[0]?.resamplesTo ?? { width: region.width, height: region.height };
+  const decodedUpright = steps[0]?.resamplesTo ??
+    reportSize ?? { width: region.width, height: region.height };
   const swaps = orientation >= 5;
   const decode: DecodeRequest = {
     region: storedRect(region, orientation, header),
@@ -162,4 +166,14 @@ function resolveQuality(settings: OutputSettings, header: ImageHeader): number |
 }
 
 const area = (size: Size) => size.width * size.height;
+
+/** `size` scaled down, keeping its proportions, so that its longer side is at most `side`. */
+function fitWithin(size: Size, side: number): Size {
+  const factor = side / Math.max(size.width, size.height);
+  if (factor >= 1) return size;
+  return {
+    width: Math.max(1, Math.round(size.width * factor)),
+    height: Math.max(1, Math.round(size.height * factor)),
+  };
+}
 const mib = (bytes: number) => Math.ceil(bytes / (1024 * 1024));

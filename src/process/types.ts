@@ -107,6 +107,11 @@ export interface ReportModule<O> extends ModuleBase<O> {
    * budget and decoded like an image request. Without it the report sees only bytes and header.
    */
   readonly needsPixels?: boolean;
+  /**
+   * Set by pixel reports that answer the same from a reduced image (a mean colour): decoders that
+   * scale while decoding then deliver at most this long side, so a photo of any size fits.
+   */
+  readonly reducedSide?: number;
   report(options: O, source: SourceImage): ProcessOutput;
 }
 
@@ -127,6 +132,7 @@ export type BoundAction =
       readonly kind: "report";
       readonly name: string;
       readonly needsPixels: boolean;
+      readonly reducedSide?: number;
       report(source: SourceImage): ProcessOutput;
     };
 
@@ -152,6 +158,7 @@ export function bindAction<O>(module: ActionModule<O>, options: O): BoundAction 
         kind: "report",
         name: module.name,
         needsPixels: module.needsPixels === true,
+        reducedSide: module.reducedSide,
         report: (source) => module.report(options, source),
       };
   }
