@@ -1,15 +1,13 @@
 import type { BucketConfig, ServiceConfig } from "../config";
 import type { Deadline } from "../deadline";
 import { invalidArgument, OssError } from "../errors";
-import { checkSourceBytes } from "../limits";
 import { decodeBase64Text } from "../process/base64";
 import { parseProcess } from "../process/parse";
 import { runProcess } from "../process/run";
 import { readStyle } from "../styles";
 import { Timings } from "../timing";
-import { noSuchKey } from "./object";
 import { checkObjectName } from "./object-name";
-import { processEnvironment, readBytes } from "./processed";
+import { openSource, processEnvironment } from "./processed";
 
 const BODY_PREFIX = "x-oss-process=";
 const SAVEAS_PREFIX = "sys/saveas,";
@@ -80,11 +78,8 @@ export async function processObject(
     : process;
   const parsed = parseProcess(processString);
 
-  const source = await bucket.store.head(key);
-  if (!source) throw noSuchKey();
-  checkSourceBytes(source.size);
-  const bytes = await readBytes(bucket.store, key);
-  if (!bytes) throw noSuchKey();
+  const source = await openSource(bucket.store, key);
+  const bytes = new Uint8Array(await source.arrayBuffer());
   const timings = new Timings();
   const output = await runProcess(
     parsed,

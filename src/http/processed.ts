@@ -29,11 +29,9 @@ export async function serveProcessed(req: ProcessedRequest): Promise<Response> {
   // One read serves both outcomes: its metadata makes the cache key, and its body (streamed only
   // when read) is the source on a miss. A HEAD first would cost every miss a second R2 operation.
   const timings = new Timings();
-  const source = await timings.measure("read", () => bucket.store.get(key));
-  if (!source) throw noSuchKey();
+  const source = await timings.measure("read", () => openSource(bucket.store, key));
   let bodyRead = false;
   try {
-    checkSourceBytes(source.size);
     // A variant depends on every object it reads: the source and any watermark images.
     const references = await Promise.all(process.references.map((reference) => bucket.store.head(reference)));
     const missing = process.references.find((_, i) => !references[i]);
@@ -97,6 +95,22 @@ export function processEnvironment(
     readObject: (reference) => readBytes(bucket.store, reference),
     readFont: (file) => readBytes(fonts, file),
   };
+}
+
+/**
+ * The source object with its body not yet read: one R2 operation gives the metadata and, when
+ * needed, the bytes. Missing objects and sources over OSS's size limit are refused here.
+ */
+export async function openSource(store: R2Bucket, key: string): Promise<R2ObjectBody> {
+  const source = await store.get(key);
+  if (!source) throw noSuchKey();
+  try {
+    checkSourceBytes(source.size);
+  } catch (error) {
+    await source.body.cancel();
+    throw error;
+  }
+  return source;
 }
 
 export async function readBytes(store: R2Bucket, key: string): Promise<Uint8Array | undefined> {
