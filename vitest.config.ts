@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { configDefaults, defineConfig } from "vitest/config";
-import { FONT_FILES } from "./scripts/lib/fonts.mjs";
+import { fontFiles } from "./scripts/lib/fonts.mjs";
 import { hostileCorpus } from "./scripts/lib/hostile-corpus.mjs";
 import { testImages } from "./scripts/lib/test-images.mjs";
 
@@ -17,12 +17,12 @@ const fixtures = Object.fromEntries([
 ]);
 
 /**
- * Debian's font files (megabytes each) reach the tests on demand through a service binding run by
- * Node: `env.TEST_FONTS.fetch("http://fonts/<OSS font name>")`.
+ * Font files (megabytes each: Noto Sans SC from npm, Debian's when installed) reach the tests on
+ * demand through a service binding run by Node: `env.TEST_FONTS.fetch("http://fonts/<FONTS key>")`.
  */
 async function serveFont(request: Request): Promise<Response> {
-  const name = new URL(request.url).pathname.slice(1) as keyof typeof FONT_FILES;
-  const path = FONT_FILES[name];
+  const name = new URL(request.url).pathname.slice(1);
+  const path = (fontFiles() as Record<string, string>)[name];
   if (!path || !existsSync(path)) return new Response(`font ${name} is not installed`, { status: 404 });
   return new Response(readFileSync(path));
 }

@@ -1,10 +1,10 @@
 // npm start: loads samples/ into the local `demo` bucket, then runs the Worker in the real Workers
 // runtime (wrangler dev, workerd) on 127.0.0.1:$PORT (default 8787) with local R2 in .wrangler/state.
 import { spawn } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { openLocalBuckets, STATE_DIR } from "./lib/buckets.mjs";
-import { FONT_FILES, installedFonts } from "./lib/fonts.mjs";
+import { fontFiles } from "./lib/fonts.mjs";
 import { seed } from "./seed.mjs";
 
 const port = Number(process.env.PORT ?? 8787);
@@ -15,27 +15,20 @@ console.log(`Loaded ${count} sample images into the local bucket "demo".`);
 await loadStyles(JSON.parse(readFileSync(new URL("./dev-styles.json", import.meta.url), "utf8")));
 await loadFonts();
 
-/** Text watermarks draw with fonts kept in the FONTS bucket; Debian's packages provide them. */
+/** Text watermarks draw with fonts kept in the FONTS bucket (scripts/lib/fonts.mjs). */
 async function loadFonts() {
-  const fonts = installedFonts();
+  const fonts = fontFiles();
   const local = await openLocalBuckets();
   try {
     const store = await local.bucket("oss-fonts");
     for (const [name, path] of Object.entries(fonts)) {
-      if (!(await store.head(name))) await store.put(name, new Uint8Array(readFileSync(path)));
+      const size = statSync(path).size;
+      if ((await store.head(name))?.size !== size) await store.put(name, new Uint8Array(readFileSync(path)));
     }
   } finally {
     await local.dispose();
   }
-  const missing = Object.keys(FONT_FILES).filter((name) => !fonts[name]);
-  if (missing.length > 0) {
-    console.log(
-      `Fonts missing for text watermarks: ${missing.join(", ")}. Install them with:\n` +
-        "  sudo apt-get install fonts-wqy-zenhei fonts-wqy-microhei fonts-droid-fallback",
-    );
-  } else {
-    console.log(`Loaded fonts: ${Object.keys(fonts).join(", ")}.`);
-  }
+  console.log(`Loaded fonts for text watermarks: ${Object.keys(fonts).join(", ")}.`);
 }
 
 /** Styles live in the STYLES bucket as `<bucket>/<name>` (see src/styles.ts). */

@@ -16,6 +16,7 @@ import {
   uniqueKey,
   upload,
 } from "./helpers";
+import { buildFont, square } from "./synthetic-font";
 
 /** Standard Base64 of UTF-8 text; `urlSafe` gives the URL-safe alphabet without padding. */
 function base64(text: string, urlSafe = true): string {
@@ -208,7 +209,7 @@ describe("text watermark", () => {
 
   describe("with fonts", () => {
     beforeAll(async () => {
-      for (const name of ["wqy-zenhei", "droidsansfallback"]) await env.FONTS.put(name, await fontFile(name));
+      await env.FONTS.put("noto-sans-sc", await fontFile("noto-sans-sc"));
     });
 
     it("draws black text at the bottom right by default", async () => {
@@ -245,17 +246,47 @@ describe("text watermark", () => {
       expect(smallBox.width * 3).toBeLessThan(box.width);
     });
 
-    it("uses type_ fonts and falls back to the default for unknown names", async () => {
-      const droid = await process(
-        await white(),
-        `image/watermark,text_${base64("字")},type_${base64("droidsansfallback")}`,
-      );
-      expect(changedBox(await decoded(droid), WHITE_BG)).toBeDefined();
-      const unknown = await process(
-        await white(),
-        `image/watermark,text_${base64("字")},type_${base64("comic-sans")}`,
-      );
-      expect(changedBox(await decoded(unknown), WHITE_BG)).toBeDefined();
+    it("draws with an installed Debian face in preference to Noto Sans SC", async () => {
+      // A font whose 字 is a solid em square stands in for Debian's Droid Sans Fallback.
+      const block = buildFont([{ contours: [square(0, 0, 100)] }, { contours: [square(0, -200, 1000)] }], {
+        23383: 1,
+      });
+      await env.FONTS.put("droidsansfallback", block);
+      try {
+        const value = `image/watermark,text_${base64("字")},size_40,g_nw,x_0,y_0,type_${base64("droidsansfallback")}`;
+        const out = await decoded(await process(await white(), value));
+        const box = changedBox(out, WHITE_BG) as NonNullable<ReturnType<typeof changedBox>>;
+        // A solid 40 x 40 square: every pixel inside it is black.
+        expect([box.width, box.height]).toEqual([40, 40]);
+        for (const [x, y] of [
+          [5, 5],
+          [20, 20],
+          [35, 35],
+        ])
+          expectColour(out, box.left + x, box.top + y, [0, 0, 0, 255], 8);
+      } finally {
+        await env.FONTS.delete("droidsansfallback");
+      }
+    });
+
+    it("draws every OSS font name, and unknown names, with a font that is always present", async () => {
+      const names = [
+        "wqy-zenhei",
+        "wqy-microhei",
+        "fangzhengshusong",
+        "fangzhengkaiti",
+        "fangzhengheiti",
+        "fangzhengfangsong",
+        "droidsansfallback",
+        "comic-sans",
+      ];
+      for (const name of names) {
+        const value = `image/watermark,text_${base64("水印 Text")},type_${base64(name)}`;
+        const out = await decoded(await process(await white(), value));
+        const box = changedBox(out, WHITE_BG);
+        expect(box, name).toBeDefined();
+        expect(box?.height, name).toBeGreaterThan(25);
+      }
     });
 
     it("adds a shadow and turns the text with rotate_", async () => {

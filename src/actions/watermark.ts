@@ -1,10 +1,11 @@
 import { imageTooLarge, invalidArgument, OssError } from "../errors";
-import { DEFAULT_FONT } from "../fonts";
+import { DEFAULT_FONT, FontChanged } from "../fonts";
 import { createRaster, drawOver, type Raster, type Rgba, type Size, TRANSPARENT } from "../image/raster";
 import { LIMITS } from "../limits";
 import { decodeBase64Text } from "../process/base64";
 import { hexColor, integer, oneOf, type Parser, readNamed } from "../process/params";
 import type { PlanContext, StepModule } from "../process/types";
+import { FontError } from "../text/font";
 import { renderText } from "../text/render";
 import { rotateImage } from "./rotate";
 
@@ -112,7 +113,14 @@ function definedOnly<T extends object>(values: T): Partial<T> {
 
 /** The text drawn in its colour from the glyph coverage, with its shadow, turned by `rotate`. */
 async function textRaster(mark: TextMark, context: PlanContext): Promise<Raster> {
-  const mask = renderText(await context.resources.font(mark.font), mark.text, mark.size);
+  const draw = async () => renderText(await context.resources.font(mark.font), mark.text, mark.size);
+  // A font file replaced while this isolate held it open is opened again (or its fallback is).
+  const mask = await draw()
+    .catch((error) => (error instanceof FontChanged ? draw() : Promise.reject(error)))
+    .catch((error) => {
+      if (!(error instanceof FontError)) throw error;
+      throw new OssError("WatermarkError", `The font cannot draw this text: ${error.message}`);
+    });
   const offset = mark.shadow > 0 ? Math.max(1, Math.round(mark.size / 20)) : 0;
   const out = createRaster(mask.width + offset, mask.height + offset, TRANSPARENT);
   const paint = (colour: Rgba, alphaScale: number, dx: number, dy: number) => {

@@ -2,6 +2,7 @@ import { EDGE_CACHE_CONTROL, variantCacheKey, variantEtag } from "../cache";
 import type { BucketConfig } from "../config";
 import type { Deadline } from "../deadline";
 import { OssError } from "../errors";
+import { r2FontStore } from "../fonts";
 import { checkSourceBytes } from "../limits";
 import type { ParsedProcess } from "../process/parse";
 import { type ProcessEnvironment, runProcess } from "../process/run";
@@ -93,7 +94,7 @@ export function processEnvironment(
     timings,
     deadline,
     readObject: (reference) => readBytes(bucket.store, reference),
-    readFont: (file) => readBytes(fonts, file),
+    fonts: r2FontStore(fonts),
   };
 }
 

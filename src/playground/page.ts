@@ -58,7 +58,15 @@ const SCRIPT = String.raw`
 "use strict";
 const GRAVITY = ["nw", "north", "ne", "west", "center", "east", "sw", "south", "se"];
 const FORMATS = ["jpg", "png", "webp", "avif", "bmp", "gif"];
-const FONTS = ["wqy-zenhei", "wqy-microhei", "droidsansfallback"];
+const FONTS = [
+  "wqy-zenhei",
+  "wqy-microhei",
+  "fangzhengshusong",
+  "fangzhengkaiti",
+  "fangzhengheiti",
+  "fangzhengfangsong",
+  "droidsansfallback",
+];
 const RESIZE_MODES = ["lfit", "mfit", "fill", "pad", "fixed"];
 const DEFAULT_PROCESS = "image/resize,w_300";
 const API = "/_playground/api/";

@@ -3,7 +3,7 @@ import { decodeGifFrames, GifWriter, readGifAnimation } from "../codecs/gif";
 import type { Encoder } from "../codecs/types";
 import type { Deadline } from "../deadline";
 import { OssError } from "../errors";
-import { loadFont } from "../fonts";
+import { type FontStore, loadFont } from "../fonts";
 import { MIME_TYPES } from "../image/format";
 import { readHeader } from "../image/header";
 import { applyOrientation } from "../image/orient";
@@ -22,8 +22,8 @@ export interface ProcessEnvironment {
   readonly deadline: Deadline;
   /** Reads another object of the source's bucket (watermark images); undefined when missing. */
   readObject(key: string): Promise<Uint8Array | undefined>;
-  /** Reads a font file from the FONTS bucket; undefined when missing. */
-  readFont(file: string): Promise<Uint8Array | undefined>;
+  /** Opens font files of the FONTS bucket for range reads. */
+  readonly fonts: FontStore;
 }
 
 /** Runs a parsed process on the source bytes: header, plan, decode, steps, encode. */
@@ -79,7 +79,7 @@ function resourcesFor(environment: ProcessEnvironment): Resources {
       const decoded = applyOrientation(await decodeImage(bytes, header, plan.decode), plan.orientation);
       return applySteps(decoded, plan);
     },
-    font: (name) => loadFont(name, environment.readFont),
+    font: (name) => loadFont(name, environment.fonts),
   };
   return resources;
 }

@@ -2,10 +2,12 @@
  * A lazy TrueType reader: enough of the OpenType tables (head, hhea, maxp, cmap, loca, glyf, hmtx) to
  * draw text with real glyph outlines. Written from the OpenType specification.
  *
- * Only table headers and the chosen cmap subtable's position are read at parse time: a CJK font is
- * megabytes and holds tens of thousands of glyphs, so glyphs are decoded when first drawn. Every read
- * is bounds-checked, because fonts come from a bucket and a damaged one must fail with an error, not
- * with garbage or an endless loop.
+ * The font file is never held whole: a CJK font is 10-20 MB and holds tens of thousands of glyphs,
+ * and an isolate has 128 MB. Opening a font reads its table directory and the tables every lookup
+ * needs (head, hhea, maxp, the chosen cmap subtable's table, hmtx, loca: about 270 KB for Noto Sans
+ * SC); glyph outlines are then read by range, a few hundred bytes each, when first drawn, and a
+ * bounded number of decoded outlines is kept. Every read is bounds-checked, because fonts come from
+ * a bucket and a damaged one must fail with an error, not with garbage or an endless loop.
  */
 
 /** A damaged or unsupported font file. */
@@ -23,6 +25,17 @@ export interface OutlinePoint {
 /** A closed contour; consecutive off-curve points imply an on-curve point halfway between them. */
 export type Contour = readonly OutlinePoint[];
 
+/** Where a font's bytes come from: an R2 object read by range, or bytes in memory (tests). */
+export interface FontSource {
+  /** The bytes [offset, offset + length) of the file; fewer when the file ends first. */
+  read(offset: number, length: number): Promise<Uint8Array>;
+}
+
+/** A font held in memory. */
+export function bytesSource(bytes: Uint8Array): FontSource {
+  return { read: async (offset, length) => bytes.subarray(offset, offset + length) };
+}
+
 export interface Font {
   readonly unitsPerEm: number;
   /** Above the baseline, in font units (positive). */
@@ -35,8 +48,13 @@ export interface Font {
   glyphIndex(codePoint: number): number;
   /** In font units. */
   advanceWidth(glyph: number): number;
-  /** The glyph's contours in font units, composites resolved. Empty for blank glyphs such as space. */
-  outline(glyph: number): readonly Contour[];
+  /**
+   * The glyphs' contours in font units, composites resolved; empty for blank glyphs such as space.
+   * Reads the outlines it does not hold yet from the source.
+   */
+  outlines(glyphs: readonly number[]): Promise<ReadonlyMap<number, readonly Contour[]>>;
+  /** Bytes this font keeps in memory: its tables and the outlines it holds decoded. */
+  readonly retainedBytes: number;
 }
 
 /** Composite glyphs nest a few levels in real fonts; more than this is a cycle or a damaged font. */
@@ -45,91 +63,126 @@ const MAX_COMPONENT_DEPTH = 16;
 const MAX_GLYPH_POINTS = 65_536;
 /** Decoded outlines kept per font: a watermark draws a handful of distinct glyphs. */
 const OUTLINE_CACHE_SIZE = 512;
+/** Read at once when opening: a collection header and a table directory fit in it. */
+const DIRECTORY_BYTES = 1024;
+/** A glyph's outline is a few hundred bytes; larger ones are damaged or hostile. */
+const MAX_GLYPH_BYTES = 64 * 1024;
+/** Bytes per decoded outline point kept in the cache (three fields of an object). */
+const BYTES_PER_POINT = 32;
 
 interface Range {
   readonly offset: number;
   readonly length: number;
 }
 
-/** Big-endian reads that throw a FontError naming the table when they would leave its bounds. */
+/**
+ * Big-endian reads over bytes read from the file, which start at file offset `base`; each read
+ * throws a FontError naming what it read when it would leave `within` (file offsets).
+ */
 class Reader {
   private readonly view: DataView;
 
-  constructor(readonly bytes: Uint8Array) {
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly base = 0,
+  ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   check(offset: number, size: number, within: Range, what: string): void {
-    if (offset < within.offset || offset + size > within.offset + within.length) {
+    if (
+      offset < within.offset ||
+      offset + size > within.offset + within.length ||
+      offset < this.base ||
+      offset + size > this.base + this.bytes.length
+    ) {
       throw new FontError(`Damaged font: ${what} lies outside its table.`);
     }
   }
 
   u8(offset: number, within: Range, what: string): number {
     this.check(offset, 1, within, what);
-    return this.view.getUint8(offset);
+    return this.view.getUint8(offset - this.base);
   }
   i8(offset: number, within: Range, what: string): number {
     this.check(offset, 1, within, what);
-    return this.view.getInt8(offset);
+    return this.view.getInt8(offset - this.base);
   }
   u16(offset: number, within: Range, what: string): number {
     this.check(offset, 2, within, what);
-    return this.view.getUint16(offset);
+    return this.view.getUint16(offset - this.base);
   }
   i16(offset: number, within: Range, what: string): number {
     this.check(offset, 2, within, what);
-    return this.view.getInt16(offset);
+    return this.view.getInt16(offset - this.base);
   }
   u32(offset: number, within: Range, what: string): number {
     this.check(offset, 4, within, what);
-    return this.view.getUint32(offset);
+    return this.view.getUint32(offset - this.base);
   }
   f2dot14(offset: number, within: Range, what: string): number {
     return this.i16(offset, within, what) / 16384;
   }
   tag(offset: number, within: Range, what: string): string {
     this.check(offset, 4, within, what);
-    return String.fromCharCode(...this.bytes.subarray(offset, offset + 4));
+    const at = offset - this.base;
+    return String.fromCharCode(...this.bytes.subarray(at, at + 4));
   }
+}
+
+/** Reads a table whole; a file that ends inside it is damaged. */
+async function readTable(source: FontSource, range: Range, tag: string): Promise<Reader> {
+  const bytes = await source.read(range.offset, range.length);
+  if (bytes.length < range.length) {
+    throw new FontError(`Damaged font: the ${tag.trim()} table runs past the end of the file.`);
+  }
+  return new Reader(bytes.slice(), range.offset);
 }
 
 type CmapLookup = (codePoint: number) => number;
 
 /**
- * Parses a TrueType font (.ttf), or the first font of a collection (.ttc). Throws a FontError for
- * damaged files and for fonts this reader cannot draw (CFF outlines, WOFF).
+ * Opens a TrueType font (.ttf), or the first font of a collection (.ttc), reading only its table
+ * directory and lookup tables. Throws a FontError for damaged files and for fonts this reader
+ * cannot draw (CFF outlines, WOFF).
  */
-export function parseFont(bytes: Uint8Array): Font {
-  const reader = new Reader(bytes);
-  const file: Range = { offset: 0, length: bytes.length };
-  if (bytes.length < 12) throw new FontError("Not a font: the file is too short.");
+export async function openFont(source: FontSource): Promise<Font> {
+  const first = await source.read(0, DIRECTORY_BYTES);
+  let directory = new Reader(first);
+  const known: Range = { offset: 0, length: first.length };
+  if (first.length < 12) throw new FontError("Not a font: the file is too short.");
 
   let start = 0;
-  const signature = reader.tag(0, file, "the file signature");
+  const signature = directory.tag(0, known, "the file signature");
   if (signature === "ttcf") {
-    const count = reader.u32(8, file, "the collection's font count");
+    const count = directory.u32(8, known, "the collection's font count");
     if (count < 1) throw new FontError("Damaged font: the collection holds no fonts.");
-    start = reader.u32(12, file, "the collection's first font offset");
+    start = directory.u32(12, known, "the collection's first font offset");
   } else if (signature === "wOFF" || signature === "wOF2") {
     throw new FontError("WOFF fonts are not supported: use the uncompressed TrueType file.");
   }
-
-  const version = reader.u32(start, file, "the font's table directory");
+  const readDirectory = async (length: number) => {
+    if (start + length <= first.length) return;
+    const bytes = await source.read(start, length);
+    if (bytes.length < length) throw new FontError("Damaged font: the table directory is cut short.");
+    directory = new Reader(bytes.slice(), start);
+  };
+  await readDirectory(12);
+  const header: Range = { offset: start, length: 12 };
+  const version = directory.u32(start, header, "the font's table directory");
   if (version === 0x4f54544f /* OTTO */) throw new FontError("CFF outlines are not supported.");
   if (version !== 0x00010000 && version !== 0x74727565 /* true */) {
     throw new FontError("Not a TrueType font: unknown sfnt version.");
   }
-  const numTables = reader.u16(start + 4, file, "the table count");
+  const numTables = directory.u16(start + 4, header, "the table count");
+  const records: Range = { offset: start + 12, length: numTables * 16 };
+  await readDirectory(12 + records.length);
   const tables = new Map<string, Range>();
   for (let i = 0; i < numTables; i++) {
-    const record = start + 12 + i * 16;
-    const tag = reader.tag(record, file, "a table record");
-    const offset = reader.u32(record + 8, file, "a table record");
-    const length = reader.u32(record + 12, file, "a table record");
-    if (offset + length > bytes.length) {
-      throw new FontError(`Damaged font: the ${tag.trim()} table runs past the end of the file.`);
-    }
+    const record = records.offset + i * 16;
+    const tag = directory.tag(record, records, "a table record");
+    const offset = directory.u32(record + 8, records, "a table record");
+    const length = directory.u32(record + 12, records, "a table record");
     tables.set(tag, { offset, length });
   }
   const table = (tag: string): Range => {
@@ -140,51 +193,57 @@ export function parseFont(bytes: Uint8Array): Font {
   if (!tables.has("glyf") && (tables.has("CFF ") || tables.has("CFF2"))) {
     throw new FontError("CFF outlines are not supported.");
   }
+  const glyf = table("glyf");
+  const [head, maxp, hhea, hmtx, loca, cmap] = await Promise.all(
+    ["head", "maxp", "hhea", "hmtx", "loca", "cmap"].map((tag) => readTable(source, table(tag), tag)),
+  );
+  const range = (tag: string) => table(tag);
 
-  const head = table("head");
-  if (reader.u32(head.offset + 12, head, "head.magicNumber") !== 0x5f0f3cf5) {
+  const headRange = range("head");
+  if (head.u32(headRange.offset + 12, headRange, "head.magicNumber") !== 0x5f0f3cf5) {
     throw new FontError("Damaged font: the head table's magic number is wrong.");
   }
-  const unitsPerEm = reader.u16(head.offset + 18, head, "head.unitsPerEm");
+  const unitsPerEm = head.u16(headRange.offset + 18, headRange, "head.unitsPerEm");
   if (unitsPerEm < 16 || unitsPerEm > 16384) {
     throw new FontError(`Damaged font: unitsPerEm ${unitsPerEm} is out of range.`);
   }
-  const indexToLocFormat = reader.i16(head.offset + 50, head, "head.indexToLocFormat");
+  const indexToLocFormat = head.i16(headRange.offset + 50, headRange, "head.indexToLocFormat");
   if (indexToLocFormat !== 0 && indexToLocFormat !== 1) {
     throw new FontError("Damaged font: unknown indexToLocFormat.");
   }
 
-  const numGlyphs = reader.u16(table("maxp").offset + 4, table("maxp"), "maxp.numGlyphs");
+  const numGlyphs = maxp.u16(range("maxp").offset + 4, range("maxp"), "maxp.numGlyphs");
   if (numGlyphs < 1) throw new FontError("Damaged font: it has no glyphs.");
 
-  const hhea = table("hhea");
-  let ascender = reader.i16(hhea.offset + 4, hhea, "hhea.ascender");
-  let descender = reader.i16(hhea.offset + 6, hhea, "hhea.descender");
-  const lineGap = reader.i16(hhea.offset + 8, hhea, "hhea.lineGap");
-  const numberOfHMetrics = reader.u16(hhea.offset + 34, hhea, "hhea.numberOfHMetrics");
+  const hheaRange = range("hhea");
+  let ascender = hhea.i16(hheaRange.offset + 4, hheaRange, "hhea.ascender");
+  let descender = hhea.i16(hheaRange.offset + 6, hheaRange, "hhea.descender");
+  const lineGap = hhea.i16(hheaRange.offset + 8, hheaRange, "hhea.lineGap");
+  const numberOfHMetrics = hhea.u16(hheaRange.offset + 34, hheaRange, "hhea.numberOfHMetrics");
   if (numberOfHMetrics < 1) throw new FontError("Damaged font: hhea has no horizontal metrics.");
-  const hmtx = table("hmtx");
-  reader.check(hmtx.offset, numberOfHMetrics * 4, hmtx, "hmtx's metrics");
+  const hmtxRange = range("hmtx");
+  hmtx.check(hmtxRange.offset, numberOfHMetrics * 4, hmtxRange, "hmtx's metrics");
   if (ascender - descender <= 0) {
     // Some fonts leave hhea's metrics zero; the font bounding box still gives a usable line box.
-    ascender = reader.i16(head.offset + 42, head, "head.yMax");
-    descender = reader.i16(head.offset + 38, head, "head.yMin");
+    ascender = head.i16(headRange.offset + 42, headRange, "head.yMax");
+    descender = head.i16(headRange.offset + 38, headRange, "head.yMin");
     if (ascender - descender <= 0) throw new FontError("Damaged font: it has no vertical extent.");
   }
 
-  const loca = table("loca");
+  const locaRange = range("loca");
   const locaEntry = indexToLocFormat === 0 ? 2 : 4;
-  reader.check(loca.offset, (numGlyphs + 1) * locaEntry, loca, "loca's offsets");
-  const glyf = table("glyf");
+  loca.check(locaRange.offset, (numGlyphs + 1) * locaEntry, locaRange, "loca's offsets");
 
-  const lookup = cmapLookup(reader, table("cmap"));
+  const lookup = cmapLookup(cmap, range("cmap"));
 
+  /** Where a glyph's outline lies in the file (empty for blank glyphs). */
   const glyphRange = (glyph: number): Range => {
-    const at = loca.offset + glyph * locaEntry;
-    const from = indexToLocFormat === 0 ? reader.u16(at, loca, "loca") * 2 : reader.u32(at, loca, "loca");
+    const at = locaRange.offset + glyph * locaEntry;
+    const from =
+      indexToLocFormat === 0 ? loca.u16(at, locaRange, "loca") * 2 : loca.u32(at, locaRange, "loca");
     const to =
-      indexToLocFormat === 0 ? reader.u16(at + 2, loca, "loca") * 2 : reader.u32(at + 4, loca, "loca");
-    if (to < from || to > glyf.length) {
+      indexToLocFormat === 0 ? loca.u16(at + 2, locaRange, "loca") * 2 : loca.u32(at + 4, locaRange, "loca");
+    if (to < from || to > glyf.length || to - from > MAX_GLYPH_BYTES) {
       throw new FontError(`Damaged font: glyph ${glyph}'s location lies outside the glyf table.`);
     }
     return { offset: glyf.offset + from, length: to - from };
@@ -196,21 +255,44 @@ export function parseFont(bytes: Uint8Array): Font {
     }
   };
 
+  const tableBytes = [head, maxp, hhea, hmtx, loca, cmap].reduce((sum, t) => sum + t.bytes.length, 0);
   const cache = new Map<number, Contour[]>();
-  const outline = (glyph: number, depth: number): Contour[] => {
-    let contours = cache.get(glyph);
-    if (!contours) {
-      contours = decodeGlyph(reader, glyphRange(glyph), glyph, depth, (component, nested) => {
-        if (component >= numGlyphs) {
-          throw new FontError(`Damaged font: a composite glyph uses missing glyph ${component}.`);
-        }
-        return outline(component, nested);
-      });
-      // Whole-cache eviction keeps this trivial; a watermark's few glyphs refill it at once.
-      if (cache.size >= OUTLINE_CACHE_SIZE) cache.clear();
-      cache.set(glyph, contours);
+  let cachedPoints = 0;
+  const remember = (glyph: number, contours: Contour[]) => {
+    // Whole-cache eviction keeps this trivial; a watermark's few glyphs refill it at once.
+    if (cache.size >= OUTLINE_CACHE_SIZE) {
+      cache.clear();
+      cachedPoints = 0;
     }
-    return contours;
+    cache.set(glyph, contours);
+    cachedPoints += contours.reduce((sum, contour) => sum + contour.length, 0);
+  };
+
+  /** Decodes a glyph whose components (if any) are decoded already, reading its bytes first. */
+  const load = async (glyph: number, depth: number, loaded: Map<number, Contour[]>): Promise<void> => {
+    if (loaded.has(glyph)) return;
+    const held = cache.get(glyph);
+    if (held) {
+      loaded.set(glyph, held);
+      return;
+    }
+    const data = glyphRange(glyph);
+    const bytes = data.length === 0 ? new Uint8Array(0) : await source.read(data.offset, data.length);
+    if (bytes.length < data.length) throw new FontError(`Damaged font: glyph ${glyph} is cut short.`);
+    const reader = new Reader(bytes, data.offset);
+    const components = componentsOf(reader, data, glyph);
+    if (components.length > 0 && depth >= MAX_COMPONENT_DEPTH) {
+      throw new FontError(`Damaged font: composite glyph ${glyph} nests too deeply (a cycle?).`);
+    }
+    for (const component of components) {
+      if (component >= numGlyphs) {
+        throw new FontError(`Damaged font: a composite glyph uses missing glyph ${component}.`);
+      }
+      await load(component, depth + 1, loaded);
+    }
+    const contours = decodeGlyph(reader, data, glyph, (component) => loaded.get(component) ?? []);
+    loaded.set(glyph, contours);
+    remember(glyph, contours);
   };
 
   return {
@@ -227,11 +309,17 @@ export function parseFont(bytes: Uint8Array): Font {
     advanceWidth(glyph) {
       checkGlyph(glyph);
       const metric = Math.min(glyph, numberOfHMetrics - 1);
-      return reader.u16(hmtx.offset + metric * 4, hmtx, "hmtx");
+      return hmtx.u16(hmtxRange.offset + metric * 4, hmtxRange, "hmtx");
     },
-    outline(glyph) {
-      checkGlyph(glyph);
-      return outline(glyph, 0);
+    async outlines(glyphs) {
+      for (const glyph of glyphs) checkGlyph(glyph);
+      const loaded = new Map<number, Contour[]>();
+      // Distinct glyphs are read at once: with R2 that is one round trip for the whole text.
+      await Promise.all([...new Set(glyphs)].map((glyph) => load(glyph, 0, loaded)));
+      return new Map(glyphs.map((glyph) => [glyph, loaded.get(glyph) ?? []]));
+    },
+    get retainedBytes() {
+      return tableBytes + cachedPoints * BYTES_PER_POINT;
     },
   };
 }
@@ -346,20 +434,35 @@ const WE_HAVE_A_TWO_BY_TWO = 0x0080;
 const SCALED_COMPONENT_OFFSET = 0x0800;
 const UNSCALED_COMPONENT_OFFSET = 0x1000;
 
+/** The glyphs a composite glyph is made of (none for a simple glyph): they must be decoded first. */
+function componentsOf(reader: Reader, data: Range, glyph: number): number[] {
+  if (data.length === 0 || reader.i16(data.offset, data, `glyph ${glyph}'s header`) >= 0) return [];
+  const what = `composite glyph ${glyph}`;
+  const components: number[] = [];
+  let at = data.offset + 10;
+  let flags: number;
+  do {
+    flags = reader.u16(at, data, what);
+    components.push(reader.u16(at + 2, data, what));
+    at += 4 + (flags & ARG_1_AND_2_ARE_WORDS ? 4 : 2);
+    if (flags & WE_HAVE_A_SCALE) at += 2;
+    else if (flags & WE_HAVE_AN_X_AND_Y_SCALE) at += 4;
+    else if (flags & WE_HAVE_A_TWO_BY_TWO) at += 8;
+  } while (flags & MORE_COMPONENTS);
+  return components;
+}
+
+/** Decodes one glyph; `component` gives the contours of a composite's parts, decoded before it. */
 function decodeGlyph(
   reader: Reader,
   data: Range,
   glyph: number,
-  depth: number,
-  component: (glyph: number, depth: number) => readonly Contour[],
+  component: (glyph: number) => readonly Contour[],
 ): Contour[] {
   if (data.length === 0) return [];
   const numberOfContours = reader.i16(data.offset, data, `glyph ${glyph}'s header`);
   if (numberOfContours >= 0) return decodeSimple(reader, data, glyph, numberOfContours);
-  if (depth >= MAX_COMPONENT_DEPTH) {
-    throw new FontError(`Damaged font: composite glyph ${glyph} nests too deeply (a cycle?).`);
-  }
-  return decodeComposite(reader, data, glyph, depth, component);
+  return decodeComposite(reader, data, glyph, component);
 }
 
 function decodeSimple(reader: Reader, data: Range, glyph: number, numberOfContours: number): Contour[] {
@@ -428,8 +531,7 @@ function decodeComposite(
   reader: Reader,
   data: Range,
   glyph: number,
-  depth: number,
-  component: (glyph: number, depth: number) => readonly Contour[],
+  component: (glyph: number) => readonly Contour[],
 ): Contour[] {
   const what = `composite glyph ${glyph}`;
   const contours: Contour[] = [];
@@ -473,7 +575,7 @@ function decodeComposite(
       at += 8;
     }
 
-    const source = component(child, depth + 1);
+    const source = component(child);
     const transformed = source.map((contour) =>
       contour.map((p) => ({ x: a * p.x + c * p.y, y: b * p.x + d * p.y, onCurve: p.onCurve })),
     );

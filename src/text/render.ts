@@ -15,7 +15,7 @@ export interface TextMask {
  * and the sum of the advance widths; ink a glyph puts outside that box (a deep descender, an
  * overhanging italic) is clipped.
  */
-export function renderText(font: Font, text: string, sizePx: number): TextMask {
+export async function renderText(font: Font, text: string, sizePx: number): Promise<TextMask> {
   if (!(sizePx > 0) || !Number.isFinite(sizePx)) throw new RangeError(`Bad text size ${sizePx}.`);
   const scale = sizePx / font.unitsPerEm;
   // Code points, not UTF-16 units: a character beyond the BMP is one glyph, and a lone surrogate
@@ -32,11 +32,12 @@ export function renderText(font: Font, text: string, sizePx: number): TextMask {
   const width = Math.max(1, Math.ceil(advance * scale));
   // A whole-pixel baseline puts flat glyph bottoms on a pixel edge, which keeps them crisp.
   const baseline = Math.min(height, Math.round(ascent));
+  const outlines = await font.outlines(glyphs);
   const coverage = new Uint8Array(width * height);
   let pen = 0;
   for (const glyph of glyphs) {
     // The pen keeps its fraction: rounding each advance would make the spacing uneven.
-    fillOutline(coverage, width, height, font.outline(glyph), { scale, dx: pen * scale, dy: baseline });
+    fillOutline(coverage, width, height, outlines.get(glyph) ?? [], { scale, dx: pen * scale, dy: baseline });
     pen += font.advanceWidth(glyph);
   }
   return { width, height, coverage, baseline };
