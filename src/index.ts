@@ -12,6 +12,7 @@ import { processStringFor } from "./http/process-string";
 import { serveProcessed } from "./http/processed";
 import { type ObjectAddress, resolveAddress } from "./http/resolve";
 import { styleApi } from "./http/styles-api";
+import { refuseUnimplementedWrite } from "./http/write-headers";
 import { logEvent, loggablePath } from "./log";
 import { playground } from "./playground";
 import { parseProcess } from "./process/parse";
@@ -90,6 +91,11 @@ async function handle(c: Context<AppEnv>, config: ServiceConfig, deadline: Deadl
     config.accessKeys,
   );
 
+  const copySource = method === "PUT" ? request.headers.get("x-oss-copy-source") : null;
+  if (method === "PUT" || method === "POST" || method === "DELETE") {
+    refuseUnimplementedWrite(request.headers, copySource !== null);
+  }
+
   if (key === "") {
     if (params.some((param) => param.key === "style")) {
       requireSignature(caller, "The style API");
@@ -132,6 +138,7 @@ async function handle(c: Context<AppEnv>, config: ServiceConfig, deadline: Deadl
       });
     }
     case "PUT":
+      if (copySource !== null) throw new OssError("NotImplemented", "CopyObject is not implemented.");
       requireSignature(caller, "PutObject");
       return putObject(bucket.store, key, request);
     case "DELETE":

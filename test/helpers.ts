@@ -248,9 +248,9 @@ export const TEST_KEY = { id: "test-key-id", secret: "test-secret" };
 
 /**
  * Signs a request with an OSS V1 Authorization header (HMAC-SHA1 over verb, Content-MD5,
- * Content-Type, Date and the canonical resource). `resource` is `/<bucket>/<key>?<sub-resources>`.
- * The ali-oss suite (test/sdk) checks the service against the real SDK's signatures; this is for
- * workerd tests that need a signed request.
+ * Content-Type, Date, the `x-oss-*` headers and the canonical resource). `resource` is
+ * `/<bucket>/<key>?<sub-resources>`. The ali-oss suite (test/sdk) checks the service against the
+ * real SDK's signatures; this is for workerd tests that need a signed request.
  */
 export async function signedV1(
   method: string,
@@ -259,12 +259,17 @@ export async function signedV1(
 ): Promise<RequestInit> {
   const headers = new Headers(init.headers);
   headers.set("Date", new Date().toUTCString());
+  const ossHeaders: [string, string][] = [];
+  headers.forEach((value, name) => {
+    if (name.toLowerCase().startsWith("x-oss-")) ossHeaders.push([name.toLowerCase(), value.trim()]);
+  });
+  ossHeaders.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const stringToSign = [
     method,
     headers.get("Content-MD5") ?? "",
     headers.get("Content-Type") ?? "",
     headers.get("Date"),
-    resource,
+    ossHeaders.map(([name, value]) => `${name}:${value}\n`).join("") + resource,
   ].join("\n");
   headers.set("Authorization", `OSS ${TEST_KEY.id}:${await hmacSha1Base64(TEST_KEY.secret, stringToSign)}`);
   return { ...init, method, headers };

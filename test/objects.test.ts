@@ -1,8 +1,30 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { ORIGIN, ossError, put, request, uniqueKey, upload } from "./helpers";
+import { ORIGIN, ossError, put, request, signedV1, uniqueKey, upload } from "./helpers";
 
 const TEXT = new TextEncoder().encode("0123456789abcdefghij");
+const ORIGINAL = new TextEncoder().encode("the original bytes");
+
+const encodePath = (key: string) => key.split("/").map(encodeURIComponent).join("/");
+
+/** A PUT of `/<bucket>/<key>` signed with V1 (the x-oss-* headers included). */
+async function signedPut(
+  key: string,
+  headers: Record<string, string> = {},
+  body?: BodyInit,
+  bucket = "demo",
+) {
+  return request(
+    `/${bucket}/${encodePath(key)}`,
+    await signedV1("PUT", `/${bucket}/${key}`, { headers, body }),
+  );
+}
+
+/** The object's bytes in R2 as text, or null when there is none. */
+async function stored(key: string, store: R2Bucket = env.DEMO): Promise<string | null> {
+  const object = await store.get(key);
+  return object ? new TextDecoder().decode(await object.arrayBuffer()) : null;
+}
 
 describe("addressing", () => {
   it("serves path-style /<bucket>/<key>", async () => {
@@ -143,5 +165,108 @@ describe("stored objects", () => {
   it("answers bucket-level requests with NotImplemented", async () => {
     const res = await request("/demo/");
     expect(await ossError(res)).toMatchObject({ status: 501, code: "NotImplemented" });
+  });
+});
+
+describe("CopyObject never loses data", () => {
+  it("a copy onto itself (how oss2's update_object_meta works) keeps the bytes", async () => {
+    const key = uniqueKey("self.txt");
+    await put(key, ORIGINAL, "text/plain");
+    await (await signedPut(key, { "x-oss-copy-source": `/demo/${encodeURIComponent(key)}` })).arrayBuffer();
+    expect(await stored(key)).toBe("the original bytes");
+  });
+
+  it("a copy of a missing source writes nothing", async () => {
+    const target = uniqueKey("target.txt");
+    const res = await signedPut(target, {
+      "x-oss-copy-source": `/demo/${encodeURIComponent(uniqueKey("nope"))}`,
+    });
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(await env.DEMO.head(target)).toBeNull();
+  });
+});
+
+describe("writes this service does not implement", () => {
+  // Each of these would make OSS do something this service cannot: refused, nothing written.
+  const REFUSED: Record<string, Record<string, string>> = {
+    "UploadPartCopy (x-oss-copy-source-range)": {
+      "x-oss-copy-source": "/demo/some/source.txt",
+      "x-oss-copy-source-range": "bytes=0-4",
+    },
+    "PutSymlink (x-oss-symlink-target)": { "x-oss-symlink-target": "some/target.txt" },
+    "object tags (x-oss-tagging)": { "x-oss-tagging": "owner=me" },
+    "upload callbacks (x-oss-callback)": { "x-oss-callback": btoa('{"callbackUrl":"http://example.test"}') },
+    "x-oss-object-acl: private": { "x-oss-object-acl": "private" },
+    "x-oss-object-acl: public-read": { "x-oss-object-acl": "public-read" },
+    "x-oss-storage-class: IA": { "x-oss-storage-class": "IA" },
+    "x-oss-storage-class: Archive": { "x-oss-storage-class": "Archive" },
+    "x-oss-server-side-encryption: KMS": { "x-oss-server-side-encryption": "KMS" },
+    "x-oss-server-side-encryption: SM4": { "x-oss-server-side-encryption": "SM4" },
+    "x-oss-server-side-data-encryption": {
+      "x-oss-server-side-encryption": "KMS",
+      "x-oss-server-side-data-encryption": "SM4",
+    },
+    "x-oss-server-side-encryption-key-id": { "x-oss-server-side-encryption-key-id": "some-cmk" },
+  };
+
+  it.each(Object.entries(REFUSED))(
+    "refuses a PutObject with %s: 501, nothing written",
+    async (_, headers) => {
+      const absent = uniqueKey("refused.txt");
+      const refused = await signedPut(absent, headers, TEXT);
+      expect(await ossError(refused)).toMatchObject({ status: 501, code: "NotImplemented" });
+      expect(await env.DEMO.head(absent)).toBeNull();
+
+      const existing = uniqueKey("kept.txt");
+      await put(existing, ORIGINAL);
+      expect(await ossError(await signedPut(existing, headers, TEXT))).toMatchObject({ status: 501 });
+      expect(await stored(existing)).toBe("the original bytes");
+    },
+  );
+
+  it("refuses a ProcessObject whose headers ask for an object ACL, saving nothing", async () => {
+    const source = uniqueKey("source.txt");
+    await put(source, TEXT);
+    const target = uniqueKey("saved.jpg");
+    const path = `/demo/${encodePath(source)}?x-oss-process`;
+    const init = await signedV1("POST", `/demo/${source}?x-oss-process`, {
+      headers: { "Content-Type": "text/plain", "x-oss-object-acl": "private" },
+      body: `x-oss-process=image/resize,w_10|sys/saveas,o_${btoa(target).replaceAll("=", "")}`,
+    });
+    expect(await ossError(await request(path, init))).toMatchObject({ status: 501, code: "NotImplemented" });
+    expect(await env.DEMO.head(target)).toBeNull();
+  });
+
+  it("accepts what the service does: object ACL default, Standard, AES256 (R2 encrypts at rest)", async () => {
+    const key = uniqueKey("accepted.txt");
+    const res = await signedPut(
+      key,
+      {
+        "x-oss-object-acl": "default",
+        "x-oss-storage-class": "Standard",
+        "x-oss-server-side-encryption": "AES256",
+      },
+      TEXT,
+    );
+    expect(res.status, await res.text()).toBe(200);
+    expect(await stored(key)).toBe("0123456789abcdefghij");
+  });
+});
+
+describe("x-oss-forbid-overwrite", () => {
+  it("PutObject: 409 FileAlreadyExists when the key exists, the object unchanged", async () => {
+    const key = uniqueKey("kept.txt");
+    await put(key, ORIGINAL);
+    const refused = await signedPut(key, { "x-oss-forbid-overwrite": "true" }, TEXT);
+    expect(await ossError(refused)).toMatchObject({ status: 409, code: "FileAlreadyExists" });
+    expect(await stored(key)).toBe("the original bytes");
+  });
+
+  it("PutObject: writes a new key, and false (or no header) overwrites", async () => {
+    const key = uniqueKey("new.txt");
+    expect((await signedPut(key, { "x-oss-forbid-overwrite": "true" }, TEXT)).status).toBe(200);
+    expect(await stored(key)).toBe("0123456789abcdefghij");
+    expect((await signedPut(key, { "x-oss-forbid-overwrite": "false" }, ORIGINAL)).status).toBe(200);
+    expect(await stored(key)).toBe("the original bytes");
   });
 });

@@ -1,7 +1,8 @@
 import { OssError } from "../errors";
+import { fileAlreadyExists, forbidsOverwrite } from "./write-headers";
 
 /** Headers of a PutObject that R2 keeps as HTTP metadata. */
-function httpMetadataOf(headers: Headers): R2HTTPMetadata {
+export function httpMetadataOf(headers: Headers): R2HTTPMetadata {
   return {
     contentType: headers.get("Content-Type") ?? undefined,
     contentDisposition: headers.get("Content-Disposition") ?? undefined,
@@ -11,7 +12,7 @@ function httpMetadataOf(headers: Headers): R2HTTPMetadata {
   };
 }
 
-function userMetadataOf(headers: Headers): Record<string, string> {
+export function userMetadataOf(headers: Headers): Record<string, string> {
   const metadata: Record<string, string> = {};
   headers.forEach((value, name) => {
     const lower = name.toLowerCase();
@@ -32,22 +33,31 @@ function md5Hex(contentMd5: string | null): string | undefined {
   }
 }
 
+/**
+ * `x-oss-forbid-overwrite: true` as an R2 conditional put: R2 writes only when no object has the
+ * key (`etagDoesNotMatch: "*"`), checked atomically with the write, and returns null otherwise.
+ */
+export const noOverwrite = (headers: Headers): R2Conditional | undefined =>
+  forbidsOverwrite(headers) ? { etagDoesNotMatch: "*" } : undefined;
+
 /** PutObject: the body with its Content-Type, other HTTP metadata and `x-oss-meta-*`. */
 export async function putObject(store: R2Bucket, key: string, request: Request): Promise<Response> {
   const md5 = md5Hex(request.headers.get("Content-MD5"));
   const body = await request.arrayBuffer();
-  let object: R2Object;
+  let object: R2Object | null;
   try {
     object = await store.put(key, body, {
       httpMetadata: httpMetadataOf(request.headers),
       customMetadata: userMetadataOf(request.headers),
       md5,
+      onlyIf: noOverwrite(request.headers),
     });
   } catch (error) {
     if (md5)
       throw new OssError("InvalidDigest", "The Content-MD5 you specified did not match what we received.");
     throw error;
   }
+  if (!object) throw fileAlreadyExists();
   return new Response(null, { status: 200, headers: { ETag: object.httpEtag } });
 }
 

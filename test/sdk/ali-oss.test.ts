@@ -508,6 +508,30 @@ describe("wrong credentials", () => {
   });
 });
 
+describe("writes the service does not implement, and x-oss-forbid-overwrite", () => {
+  test("a put with x-oss-object-acl: private is refused with NotImplemented and writes nothing", async () => {
+    // The public bucket: accepting `private` silently would leave the object readable by anyone.
+    const oss = client({ bucket: PUBLIC });
+    const key = uniqueKey("acl-private.jpg");
+    const refused = await failure(oss.put(key, photo, { headers: { "x-oss-object-acl": "private" } }));
+    expect(refused).toMatchObject({ status: 501, code: "NotImplemented" });
+    expect(await plain(`/${PUBLIC}/${key}`)).toMatchObject({ status: 404, code: "NoSuchKey" });
+  });
+
+  test("a put with x-oss-forbid-overwrite: true onto an existing key is FileAlreadyExists", async () => {
+    const oss = client({ v4: true });
+    const key = uniqueKey("forbid-overwrite.jpg");
+    const headers = { "x-oss-forbid-overwrite": "true" };
+    expect((await oss.put(key, photo, { headers })).res.status).toBe(200);
+    const other = await quadrantsJpeg(80, 60);
+    expect(await failure(oss.put(key, other, { headers }))).toMatchObject({
+      status: 409,
+      code: "FileAlreadyExists",
+    });
+    expect(Buffer.compare((await oss.get(key)).content, photo)).toBe(0);
+  });
+});
+
 describe("addressing", () => {
   test("IP endpoint: ali-oss requests /<key> (no bucket) and the object lands in the client's bucket", async () => {
     const key = uniqueKey("ip-endpoint.jpg");
