@@ -157,6 +157,27 @@ describe("stored objects", () => {
     expect(unmodified.status).toBe(412);
   });
 
+  it("compares ETags as OSS does: quotes optional (oss2's resumable download), W/ ignored, hex as sent", async () => {
+    const path = await upload("etag.txt", TEXT);
+    const etag = (await request(path, { method: "HEAD" })).headers.get("ETag") as string;
+    const bare = etag.slice(1, -1);
+    for (const value of [bare, `W/${etag}`, `"other", ${bare}`, " * "]) {
+      expect((await request(path, { headers: { "If-Match": value } })).status, value).toBe(200);
+    }
+    const part = await request(path, { headers: { "If-Match": bare, Range: "bytes=2-5" } });
+    expect(part.status).toBe(206);
+    expect(await part.text()).toBe("2345");
+    for (const value of [bare.toUpperCase(), `"${bare.slice(1)}"`, "other"]) {
+      expect(await ossError(await request(path, { headers: { "If-Match": value } })), value).toMatchObject({
+        status: 412,
+        code: "PreconditionFailed",
+      });
+    }
+    expect((await request(path, { headers: { "If-None-Match": bare } })).status).toBe(304);
+    expect((await request(path, { headers: { "If-None-Match": `W/${etag}` } })).status).toBe(304);
+    expect((await request(path, { headers: { "If-None-Match": bare.toUpperCase() } })).status).toBe(200);
+  });
+
   it("answers methods it does not serve with an OSS error, not a 5xx", async () => {
     const res = await request(`${ORIGIN}/demo/x.jpg`, { method: "PATCH", body: "x" });
     expect(await ossError(res)).toMatchObject({ status: 405, code: "MethodNotAllowed" });

@@ -5,12 +5,19 @@ export interface Validators {
   readonly lastModified: Date;
 }
 
-const stripWeak = (tag: string) => tag.trim().replace(/^W\//, "");
+/**
+ * An entity tag as OSS compares them: the weak prefix ignored, the quotes optional (oss2's
+ * resumable download sends ETags unquoted), the hex compared as sent.
+ */
+function opaqueTag(tag: string): string {
+  const bare = tag.trim().replace(/^W\//, "");
+  return bare.length >= 2 && bare.startsWith('"') && bare.endsWith('"') ? bare.slice(1, -1) : bare;
+}
 
 function matchesAny(header: string, etag: string): boolean {
   if (header.trim() === "*") return true;
-  const wanted = stripWeak(etag);
-  return header.split(",").some((tag) => stripWeak(tag) === wanted);
+  const wanted = opaqueTag(etag);
+  return header.split(",").some((tag) => opaqueTag(tag) === wanted);
 }
 
 /** HTTP dates have one-second precision; compare at that precision. */

@@ -508,6 +508,29 @@ describe("wrong credentials", () => {
   });
 });
 
+describe("conditional reads", () => {
+  test("get with If-Match: <unquoted ETag> (as oss2's resumable download sends it), whole and ranged", async () => {
+    const oss = client();
+    const key = uniqueKey("if-match.jpg");
+    const put = await oss.put(key, photo);
+    const unquoted = (header(put.res, "etag") ?? "").replaceAll('"', "");
+    expect(unquoted).toMatch(/^[0-9a-fA-F]{32}$/);
+
+    const whole = await oss.get(key, { headers: { "If-Match": unquoted } });
+    expect(whole.res.status).toBe(200);
+    expect(Buffer.compare(whole.content, photo)).toBe(0);
+
+    const ranged = await oss.get(key, { headers: { "If-Match": unquoted, Range: "bytes=10-19" } });
+    expect(ranged.res.status).toBe(206);
+    expect(Buffer.compare(ranged.content, photo.subarray(10, 20))).toBe(0);
+
+    expect(await failure(oss.get(key, { headers: { "If-Match": "0".repeat(32) } }))).toMatchObject({
+      status: 412,
+      code: "PreconditionFailed",
+    });
+  });
+});
+
 describe("writes the service does not implement, and x-oss-forbid-overwrite", () => {
   test("a put with x-oss-object-acl: private is refused with NotImplemented and writes nothing", async () => {
     // The public bucket: accepting `private` silently would leave the object readable by anyone.
