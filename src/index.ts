@@ -4,6 +4,7 @@ import { parseQuery, type QueryParam } from "./auth/canonical";
 import { type Env, type ServiceConfig, serviceConfig } from "./config";
 import { Deadline } from "./deadline";
 import { OssError } from "./errors";
+import { copyObject } from "./http/copy-object";
 import { errorResponse } from "./http/error-response";
 import { serveObject } from "./http/object";
 import { deleteObject, putObject } from "./http/object-write";
@@ -138,7 +139,10 @@ async function handle(c: Context<AppEnv>, config: ServiceConfig, deadline: Deadl
       });
     }
     case "PUT":
-      if (copySource !== null) throw new OssError("NotImplemented", "CopyObject is not implemented.");
+      if (copySource !== null) {
+        requireSignature(caller, "CopyObject");
+        return copyObject(config, bucket, key, request);
+      }
       requireSignature(caller, "PutObject");
       return putObject(bucket.store, key, request);
     case "DELETE":

@@ -1,5 +1,8 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import type { BucketConfig, ServiceConfig } from "../src/config";
+import { OssError } from "../src/errors";
+import { COPY_LIMIT_BYTES, copyObject } from "../src/http/copy-object";
 import { ORIGIN, ossError, put, request, signedV1, uniqueKey, upload } from "./helpers";
 
 const TEXT = new TextEncoder().encode("0123456789abcdefghij");
@@ -189,21 +192,327 @@ describe("stored objects", () => {
   });
 });
 
-describe("CopyObject never loses data", () => {
-  it("a copy onto itself (how oss2's update_object_meta works) keeps the bytes", async () => {
-    const key = uniqueKey("self.txt");
-    await put(key, ORIGINAL, "text/plain");
-    await (await signedPut(key, { "x-oss-copy-source": `/demo/${encodeURIComponent(key)}` })).arrayBuffer();
-    expect(await stored(key)).toBe("the original bytes");
+const COPY_RESULT =
+  /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<CopyObjectResult>\n {2}<ETag>("[0-9a-f]{32}")<\/ETag>\n {2}<LastModified>(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)<\/LastModified>\n<\/CopyObjectResult>\n?$/;
+
+/** `x-oss-copy-source` as ali-oss and oss2 write it: `/<bucket>/<encodeURIComponent(key)>`. */
+const copySource = (key: string, bucket = "demo") => `/${bucket}/${encodeURIComponent(key)}`;
+
+/** A source object in `demo` with HTTP metadata and user metadata. */
+async function sourceObject(name = "source.txt", bytes: Uint8Array = ORIGINAL): Promise<string> {
+  const key = uniqueKey(name);
+  await env.DEMO.put(key, bytes, {
+    httpMetadata: { contentType: "text/plain", cacheControl: "max-age=60", contentDisposition: "inline" },
+    customMetadata: { origin: "source", colour: "blue" },
+  });
+  return key;
+}
+
+describe("CopyObject", () => {
+  it("copies within a bucket: OSS's XML and ETag header, the bytes, HTTP metadata and x-oss-meta-* (COPY)", async () => {
+    const source = await sourceObject();
+    const target = uniqueKey("copy.txt");
+    const res = await signedPut(target, { "x-oss-copy-source": copySource(source) });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("Content-Type")).toBe("application/xml");
+    const match = COPY_RESULT.exec(await res.text());
+    expect(match, "the CopyObjectResult XML").not.toBeNull();
+    const [, etag, lastModified] = match as RegExpExecArray;
+    expect(res.headers.get("ETag")).toBe(etag);
+
+    const copied = await env.DEMO.get(target);
+    expect(copied).not.toBeNull();
+    expect(new TextDecoder().decode(await copied?.arrayBuffer())).toBe("the original bytes");
+    expect(copied?.httpEtag).toBe(etag);
+    expect(etag).toBe((await env.DEMO.head(source))?.httpEtag);
+    expect(copied?.uploaded.toISOString()).toBe(lastModified);
+    expect(copied?.httpMetadata).toMatchObject({
+      contentType: "text/plain",
+      cacheControl: "max-age=60",
+      contentDisposition: "inline",
+    });
+    expect(copied?.customMetadata).toEqual({ origin: "source", colour: "blue" });
+
+    // And as a client reads it back.
+    const got = await request(`/demo/${encodePath(target)}`);
+    expect(got.headers.get("x-oss-meta-origin")).toBe("source");
+    expect(await got.text()).toBe("the original bytes");
   });
 
-  it("a copy of a missing source writes nothing", async () => {
-    const target = uniqueKey("target.txt");
+  it("REPLACE takes the request's Content-Type and x-oss-meta-*, dropping the source's", async () => {
+    const source = await sourceObject();
+    const target = uniqueKey("replaced.txt");
     const res = await signedPut(target, {
-      "x-oss-copy-source": `/demo/${encodeURIComponent(uniqueKey("nope"))}`,
+      "x-oss-copy-source": copySource(source),
+      "x-oss-metadata-directive": "REPLACE",
+      "Content-Type": "application/json",
+      "x-oss-meta-origin": "request",
     });
-    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status, await res.text()).toBe(200);
+    const copied = await env.DEMO.head(target);
+    expect(copied?.httpMetadata?.contentType).toBe("application/json");
+    expect(copied?.httpMetadata?.cacheControl).toBeUndefined();
+    expect(copied?.customMetadata).toEqual({ origin: "request" });
+    expect(await stored(target)).toBe("the original bytes");
+  });
+
+  it("an unknown x-oss-metadata-directive is 400 InvalidArgument and writes nothing", async () => {
+    const source = await sourceObject();
+    const target = uniqueKey("never.txt");
+    const res = await signedPut(target, {
+      "x-oss-copy-source": copySource(source),
+      "x-oss-metadata-directive": "MERGE",
+    });
+    expect(await ossError(res)).toMatchObject({ status: 400, code: "InvalidArgument" });
     expect(await env.DEMO.head(target)).toBeNull();
+  });
+
+  it("onto itself (oss2's update_object_meta) keeps the bytes and takes the new metadata", async () => {
+    const key = await sourceObject("self.txt");
+    const res = await signedPut(key, {
+      "x-oss-copy-source": copySource(key),
+      "x-oss-metadata-directive": "REPLACE",
+      "Content-Type": "text/markdown",
+      "x-oss-meta-edited": "yes",
+    });
+    expect(res.status, await res.text()).toBe(200);
+    expect(await stored(key)).toBe("the original bytes");
+    const object = await env.DEMO.head(key);
+    expect(object?.httpMetadata?.contentType).toBe("text/markdown");
+    expect(object?.customMetadata).toEqual({ edited: "yes" });
+
+    // COPY onto itself changes nothing but the time.
+    expect((await signedPut(key, { "x-oss-copy-source": copySource(key) })).status).toBe(200);
+    expect(await stored(key)).toBe("the original bytes");
+    expect((await env.DEMO.head(key))?.customMetadata).toEqual({ edited: "yes" });
+  });
+
+  it("copies between the configured buckets, both ways", async () => {
+    const source = await sourceObject("cross.txt");
+    const intoPrivate = uniqueKey("in-private.txt");
+    const res = await signedPut(
+      intoPrivate,
+      { "x-oss-copy-source": copySource(source) },
+      undefined,
+      "demo-private",
+    );
+    expect(res.status, await res.text()).toBe(200);
+    expect(await stored(intoPrivate, env.DEMO_PRIVATE)).toBe("the original bytes");
+    expect(await env.DEMO.head(intoPrivate)).toBeNull();
+    expect((await env.DEMO_PRIVATE.head(intoPrivate))?.customMetadata).toEqual({
+      origin: "source",
+      colour: "blue",
+    });
+
+    const back = uniqueKey("back.txt");
+    const res2 = await signedPut(back, { "x-oss-copy-source": copySource(intoPrivate, "demo-private") });
+    expect(res2.status, await res2.text()).toBe(200);
+    expect(await stored(back)).toBe("the original bytes");
+  });
+
+  it("reads the source header with or without the leading slash, any UTF-8 key, + as a space (Go's SDK)", async () => {
+    const source = await sourceObject("照片 目录/my photo+1 (2).txt");
+    const forms = {
+      "no leading slash": `demo/${encodeURIComponent(source)}`,
+      "slashes unencoded": `/demo/${encodePath(source)}`,
+      "url.QueryEscape": `/demo/${encodeURIComponent(source).replaceAll("%20", "+")}`,
+    };
+    for (const [form, header] of Object.entries(forms)) {
+      const target = uniqueKey("copy.txt");
+      const res = await signedPut(target, { "x-oss-copy-source": header });
+      expect(res.status, `${form}: ${await res.text()}`).toBe(200);
+      expect(await stored(target), form).toBe("the original bytes");
+    }
+  });
+
+  it("copies an empty object", async () => {
+    const source = await sourceObject("empty.txt", new Uint8Array(0));
+    const target = uniqueKey("empty-copy.txt");
+    expect((await signedPut(target, { "x-oss-copy-source": copySource(source) })).status).toBe(200);
+    expect((await env.DEMO.head(target))?.size).toBe(0);
+  });
+
+  it("a missing source is 404 NoSuchKey and writes nothing; an existing target is left as it was", async () => {
+    const target = uniqueKey("target.txt");
+    const missing = copySource(uniqueKey("nope.txt"));
+    expect(await ossError(await signedPut(target, { "x-oss-copy-source": missing }))).toMatchObject({
+      status: 404,
+      code: "NoSuchKey",
+    });
+    expect(await env.DEMO.head(target)).toBeNull();
+
+    await put(target, TEXT);
+    expect((await signedPut(target, { "x-oss-copy-source": missing })).status).toBe(404);
+    expect(await stored(target)).toBe("0123456789abcdefghij");
+  });
+
+  it("a source bucket the service does not configure is 404 NoSuchBucket, nothing written", async () => {
+    const source = await sourceObject();
+    const target = uniqueKey("target.txt");
+    for (const bucket of ["no-such-bucket", "oss-styles", "DEMO"]) {
+      const res = await signedPut(target, { "x-oss-copy-source": copySource(source, bucket) });
+      expect(await ossError(res), bucket).toMatchObject({ status: 404, code: "NoSuchBucket" });
+    }
+    expect(await env.DEMO.head(target)).toBeNull();
+  });
+
+  it("refuses a versionId (501), a malformed source (400), and anonymous copies (403), writing nothing", async () => {
+    const source = await sourceObject();
+    const target = uniqueKey("target.txt");
+    const versioned = await signedPut(target, {
+      "x-oss-copy-source": `${copySource(source)}?versionId=CAEQ1`,
+    });
+    expect(await ossError(versioned)).toMatchObject({ status: 501, code: "NotImplemented" });
+    for (const header of ["/demo", "/demo/", "//key.txt", "/demo/bad%E0%A4%A.txt"]) {
+      const res = await signedPut(target, { "x-oss-copy-source": header });
+      expect(await ossError(res), header).toMatchObject({ status: 400 });
+    }
+    const anonymous = await request(`/demo/${encodePath(target)}`, {
+      method: "PUT",
+      headers: { "x-oss-copy-source": copySource(source) },
+    });
+    expect(await ossError(anonymous)).toMatchObject({ status: 403, code: "AccessDenied" });
+    expect(await env.DEMO.head(target)).toBeNull();
+  });
+
+  it("x-oss-copy-source-if-match: a match copies (quoted or not), a mismatch is 412 PreconditionFailed", async () => {
+    const source = await sourceObject();
+    const etag = (await env.DEMO.head(source))?.httpEtag as string;
+    for (const value of [etag, etag.replaceAll('"', "")]) {
+      const target = uniqueKey("match.txt");
+      const res = await signedPut(target, {
+        "x-oss-copy-source": copySource(source),
+        "x-oss-copy-source-if-match": value,
+      });
+      expect(res.status, value).toBe(200);
+      expect(await stored(target)).toBe("the original bytes");
+    }
+    const target = uniqueKey("mismatch.txt");
+    const res = await signedPut(target, {
+      "x-oss-copy-source": copySource(source),
+      "x-oss-copy-source-if-match": '"0123456789abcdef0123456789abcdef"',
+    });
+    expect(await ossError(res)).toMatchObject({ status: 412, code: "PreconditionFailed" });
+    expect(await env.DEMO.head(target)).toBeNull();
+  });
+
+  it("x-oss-copy-source-if-none-match: a match is 304 (as OSS answers) and writes nothing", async () => {
+    const source = await sourceObject();
+    const etag = (await env.DEMO.head(source))?.httpEtag as string;
+    const target = uniqueKey("none-match.txt");
+    const res = await signedPut(target, {
+      "x-oss-copy-source": copySource(source),
+      "x-oss-copy-source-if-none-match": etag,
+    });
+    expect(res.status).toBe(304);
+    expect(await env.DEMO.head(target)).toBeNull();
+    const other = await signedPut(target, {
+      "x-oss-copy-source": copySource(source),
+      "x-oss-copy-source-if-none-match": '"0123456789abcdef0123456789abcdef"',
+    });
+    expect(other.status).toBe(200);
+  });
+
+  it("x-oss-copy-source-if-unmodified-since (412) and -if-modified-since (304)", async () => {
+    const source = await sourceObject();
+    const uploaded = (await env.DEMO.head(source))?.uploaded as Date;
+    const before = new Date(uploaded.getTime() - 60_000).toUTCString();
+    const after = new Date(uploaded.getTime() + 60_000).toUTCString();
+    const copy = (target: string, name: string, date: string) =>
+      signedPut(target, { "x-oss-copy-source": copySource(source), [`x-oss-copy-source-${name}`]: date });
+
+    const unmodified = uniqueKey("unmodified.txt");
+    expect(await ossError(await copy(unmodified, "if-unmodified-since", before))).toMatchObject({
+      status: 412,
+      code: "PreconditionFailed",
+    });
+    expect(await env.DEMO.head(unmodified)).toBeNull();
+    expect((await copy(unmodified, "if-unmodified-since", after)).status).toBe(200);
+
+    const modified = uniqueKey("modified.txt");
+    expect((await copy(modified, "if-modified-since", after)).status).toBe(304);
+    expect(await env.DEMO.head(modified)).toBeNull();
+    expect((await copy(modified, "if-modified-since", before)).status).toBe(200);
+  });
+
+  it("x-oss-forbid-overwrite: true refuses an existing target (and a copy onto itself) with 409", async () => {
+    const source = await sourceObject();
+    const target = uniqueKey("kept.txt");
+    await put(target, TEXT);
+    const headers = { "x-oss-copy-source": copySource(source), "x-oss-forbid-overwrite": "true" };
+    expect(await ossError(await signedPut(target, headers))).toMatchObject({
+      status: 409,
+      code: "FileAlreadyExists",
+    });
+    expect(await stored(target)).toBe("0123456789abcdefghij");
+
+    const self = await signedPut(source, { ...headers, "x-oss-metadata-directive": "REPLACE" });
+    expect(await ossError(self)).toMatchObject({ status: 409, code: "FileAlreadyExists" });
+    expect((await env.DEMO.head(source))?.customMetadata).toEqual({ origin: "source", colour: "blue" });
+
+    const fresh = uniqueKey("fresh.txt");
+    expect((await signedPut(fresh, headers)).status).toBe(200);
+    expect(await stored(fresh)).toBe("the original bytes");
+  });
+
+  it("tags: x-oss-tagging-directive Replace with tags is refused (501); the default Copy has none to copy", async () => {
+    const source = await sourceObject();
+    const target = uniqueKey("tagged.txt");
+    const replace = await signedPut(target, {
+      "x-oss-copy-source": copySource(source),
+      "x-oss-tagging-directive": "Replace",
+      "x-oss-tagging": "owner=me",
+    });
+    expect(await ossError(replace)).toMatchObject({ status: 501, code: "NotImplemented" });
+    expect(await env.DEMO.head(target)).toBeNull();
+
+    const copied = await signedPut(target, {
+      "x-oss-copy-source": copySource(source),
+      "x-oss-tagging": "owner=me",
+    });
+    expect(copied.status).toBe(200);
+  });
+
+  it("refuses a source over 1 GB (OSS's CopyObject limit) with EntityTooLarge, reading and writing nothing", async () => {
+    let cancelled = false;
+    let written = false;
+    const huge = {
+      key: "huge.bin",
+      size: COPY_LIMIT_BYTES + 1,
+      etag: "0123456789abcdef0123456789abcdef",
+      httpEtag: '"0123456789abcdef0123456789abcdef"',
+      uploaded: new Date(),
+      body: new ReadableStream({
+        cancel() {
+          cancelled = true;
+        },
+      }),
+    };
+    const store = {
+      get: async () => huge,
+      head: async () => null,
+      put: async () => {
+        written = true;
+        return null;
+      },
+    } as unknown as R2Bucket;
+    const bucket: BucketConfig = {
+      name: "demo",
+      acl: "private",
+      store,
+      styleDelimiters: "!",
+      sourceProtection: false,
+    };
+    const config = { buckets: new Map([["demo", bucket]]) } as unknown as ServiceConfig;
+    const copy = new Request("http://127.0.0.1/demo/copy.bin", {
+      method: "PUT",
+      headers: { "x-oss-copy-source": "/demo/huge.bin" },
+    });
+    const error = await copyObject(config, bucket, "copy.bin", copy).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OssError);
+    expect(error).toMatchObject({ code: "EntityTooLarge", status: 400 });
+    expect(cancelled).toBe(true);
+    expect(written).toBe(false);
   });
 });
 

@@ -508,6 +508,103 @@ describe("wrong credentials", () => {
   });
 });
 
+/** ali-oss's `meta` option: @types/ali-oss wants `uid` and `pid`, ali-oss takes any names. */
+const userMeta = (meta: Record<string, string>) => meta as unknown as OSS.UserMeta;
+
+describe.each(VARIANTS)("CopyObject, $name", ({ addressing, v4 }) => {
+  test("copy within the bucket: the bytes, Content-Type and x-oss-meta-* of the source", async () => {
+    const oss = client({ addressing, v4 });
+    const source = uniqueKey("copy source.jpg");
+    await oss.put(source, photo, { meta: userMeta({ origin: "sdk-copy" }) });
+    const target = uniqueKey("copy target (1).jpg");
+    const copied = await oss.copy(target, source);
+    expect(copied.res.status).toBe(200);
+    expect(copied.data.etag).toBe(header(copied.res, "etag"));
+
+    const got = await oss.get(target);
+    expect(Buffer.compare(got.content, photo)).toBe(0);
+    expect(header(got.res, "content-type")).toBe("image/jpeg");
+    expect(header(got.res, "etag")).toBe(copied.data.etag);
+    expect((await oss.head(target)).meta).toEqual({ origin: "sdk-copy" });
+  });
+});
+
+describe("CopyObject", () => {
+  test("across buckets, both ways (the third argument names the source bucket)", async () => {
+    const source = uniqueKey("cross.jpg");
+    await client({ bucket: PUBLIC }).put(source, photo, { meta: userMeta({ origin: "public" }) });
+
+    const intoPrivate = uniqueKey("from-public.jpg");
+    expect((await client().copy(intoPrivate, source, PUBLIC)).res.status).toBe(200);
+    expect(Buffer.compare((await client().get(intoPrivate)).content, photo)).toBe(0);
+    expect((await client().head(intoPrivate)).meta).toEqual({ origin: "public" });
+    // Private: not readable anonymously, unlike its source.
+    expect((await plain(`/${PRIVATE}/${intoPrivate}`)).status).toBe(403);
+
+    const intoPublic = uniqueKey("from-private.jpg");
+    expect(
+      (await client({ bucket: PUBLIC, v4: true }).copy(intoPublic, intoPrivate, PRIVATE)).res.status,
+    ).toBe(200);
+    expect(Buffer.compare((await plain(`/${PUBLIC}/${intoPublic}`)).body, photo)).toBe(0);
+  });
+
+  test("copy with meta (REPLACE) onto itself, and putMeta, keep the bytes", async () => {
+    const oss = client();
+    const key = uniqueKey("self.jpg");
+    await oss.put(key, photo, { meta: userMeta({ version: "1" }) });
+
+    expect((await oss.copy(key, key, { meta: userMeta({ version: "2" }) })).res.status).toBe(200);
+    expect((await oss.head(key)).meta).toEqual({ version: "2" });
+    expect(Buffer.compare((await oss.get(key)).content, photo)).toBe(0);
+
+    expect((await oss.putMeta(key, userMeta({ version: "3" }), {})).res.status).toBe(200);
+    expect((await oss.head(key)).meta).toEqual({ version: "3" });
+    expect(Buffer.compare((await oss.get(key)).content, photo)).toBe(0);
+  });
+
+  test("a missing source is NoSuchKey and the target stays absent", async () => {
+    const oss = client();
+    const target = uniqueKey("never.jpg");
+    expect(await failure(oss.copy(target, uniqueKey("missing.jpg")))).toMatchObject({
+      status: 404,
+      code: "NoSuchKey",
+    });
+    expect(await failure(oss.head(target))).toMatchObject({ status: 404, code: "NoSuchKey" });
+  });
+
+  test("conditions (If-Match: 412, If-None-Match: 304) and x-oss-forbid-overwrite (409) write nothing", async () => {
+    const oss = client();
+    const source = uniqueKey("conditional.jpg");
+    const etag = header((await oss.put(source, photo)).res, "etag") as string;
+
+    const mismatch = uniqueKey("mismatch.jpg");
+    expect(
+      await failure(oss.copy(mismatch, source, { headers: { "If-Match": `"${"0".repeat(32)}"` } })),
+    ).toMatchObject({
+      status: 412,
+      code: "PreconditionFailed",
+    });
+    const notModified = uniqueKey("not-modified.jpg");
+    expect((await oss.copy(notModified, source, { headers: { "If-None-Match": etag } })).res.status).toBe(
+      304,
+    );
+    for (const key of [mismatch, notModified]) {
+      expect(await failure(oss.head(key))).toMatchObject({ status: 404 });
+    }
+    expect(
+      (await oss.copy(uniqueKey("match.jpg"), source, { headers: { "If-Match": etag } })).res.status,
+    ).toBe(200);
+
+    const existing = uniqueKey("existing.jpg");
+    const other = await quadrantsJpeg(80, 60);
+    await oss.put(existing, other);
+    expect(
+      await failure(oss.copy(existing, source, { headers: { "x-oss-forbid-overwrite": "true" } })),
+    ).toMatchObject({ status: 409, code: "FileAlreadyExists" });
+    expect(Buffer.compare((await oss.get(existing)).content, other)).toBe(0);
+  });
+});
+
 describe("conditional reads", () => {
   test("get with If-Match: <unquoted ETag> (as oss2's resumable download sends it), whole and ranged", async () => {
     const oss = client();
