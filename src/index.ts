@@ -59,6 +59,10 @@ app.use(async (c, next) => {
   const started = Date.now();
   await next();
   c.res.headers.set("x-oss-request-id", requestId);
+  // Every answer, errors, 304s and HEADs included, carries the time as OSS's do (RFC 9110 §6.6.1):
+  // the V2 Python SDK reads Date before it parses any error.
+  c.res.headers.set("Date", new Date().toUTCString());
+  c.res.headers.set("Server", "AliyunOSS");
   logEvent(c.res.status >= 500 ? "error" : "info", requestId, "request", {
     method: c.req.method,
     host: new URL(c.req.url).host,

@@ -1,9 +1,21 @@
-import { env } from "cloudflare:test";
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { BucketConfig, ServiceConfig } from "../src/config";
 import { OssError } from "../src/errors";
 import { COPY_LIMIT_BYTES, copyObject } from "../src/http/copy-object";
-import { ORIGIN, ossError, put, request, signedV1, uniqueKey, upload } from "./helpers";
+import worker from "../src/index";
+import {
+  encode,
+  ORIGIN,
+  ossError,
+  process,
+  put,
+  quadrants,
+  request,
+  signedV1,
+  uniqueKey,
+  upload,
+} from "./helpers";
 
 const TEXT = new TextEncoder().encode("0123456789abcdefghij");
 const ORIGINAL = new TextEncoder().encode("the original bytes");
@@ -598,5 +610,64 @@ describe("x-oss-forbid-overwrite", () => {
     expect(await stored(key)).toBe("0123456789abcdefghij");
     expect((await signedPut(key, { "x-oss-forbid-overwrite": "false" }, ORIGINAL)).status).toBe(200);
     expect(await stored(key)).toBe("the original bytes");
+  });
+});
+
+describe("every response carries Date and Server, as OSS's do", () => {
+  function expectDate(res: Response, what: string): void {
+    const date = res.headers.get("Date");
+    expect(date, what).toMatch(
+      /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/,
+    );
+    expect(Math.abs(Date.parse(date as string) - Date.now()), what).toBeLessThan(60_000);
+    expect(res.headers.get("Server"), what).toBe("AliyunOSS");
+  }
+
+  it("on objects: 200, 206, 304, HEAD, errors (HEAD ones too), writes, copies and deletes", async () => {
+    const path = await upload("dated.txt", TEXT, "text/plain");
+    const etag = (await request(path, { method: "HEAD" })).headers.get("ETag") as string;
+    const key = uniqueKey("dated-write.txt");
+    const responses: Record<string, Response> = {
+      "GET 200": await request(path),
+      "GET 206": await request(path, { headers: { Range: "bytes=0-1" } }),
+      "GET 304": await request(path, { headers: { "If-None-Match": etag } }),
+      "HEAD 200": await request(path, { method: "HEAD" }),
+      "GET 404": await request(`/demo/${uniqueKey("missing.txt")}`),
+      "HEAD 404": await request(`/demo/${uniqueKey("missing.txt")}`, { method: "HEAD" }),
+      "GET 403": await request(`/demo-private/${uniqueKey("private.txt")}`),
+      "GET 501": await request("/demo/"),
+      "PUT 200": await signedPut(key, {}, TEXT),
+      "PUT 501": await signedPut(key, { "x-oss-object-acl": "private" }, TEXT),
+      "copy 200": await signedPut(uniqueKey("copy.txt"), { "x-oss-copy-source": copySource(key) }),
+      "DELETE 204": await request(`/demo/${encodePath(key)}`, await signedV1("DELETE", `/demo/${key}`)),
+    };
+    for (const [what, res] of Object.entries(responses)) {
+      expectDate(res, what);
+      await res.arrayBuffer();
+    }
+  });
+
+  it("on processed images, the style API and the playground", async () => {
+    const path = await upload("dated.png", await encode.png(quadrants(8, 8)), "image/png");
+    const processed = await process(path, "image/info");
+    expect(processed.status).toBe(200);
+    expectDate(processed, "processed");
+    await processed.arrayBuffer();
+
+    const styles = await request("/demo/?style", await signedV1("GET", "/demo/?style"));
+    expect(styles.status).toBe(200);
+    expectDate(styles, "style API");
+    await styles.arrayBuffer();
+
+    const context = createExecutionContext();
+    const page = await worker.fetch(
+      new Request(new URL("/_playground/", ORIGIN)),
+      { ...env, PLAYGROUND: "on" },
+      context,
+    );
+    await waitOnExecutionContext(context);
+    expect(page.status).toBe(200);
+    expectDate(page, "playground");
+    await page.arrayBuffer();
   });
 });
