@@ -129,6 +129,31 @@ describe("stored objects", () => {
     expect(head.status).toBe(404);
   });
 
+  it("HEAD errors have no body and carry the XML error Base64-encoded in x-oss-err", async () => {
+    const decoded = async (res: Response) => {
+      expect(await res.text()).toBe("");
+      const header = res.headers.get("x-oss-err");
+      expect(header).not.toBeNull();
+      const xml = new TextDecoder().decode(Uint8Array.from(atob(header as string), (c) => c.charCodeAt(0)));
+      expect(xml).toMatch(/^<\?xml version="1\.0" encoding="UTF-8"\?>\n<Error>\n/);
+      expect(xml).toContain(`<RequestId>${res.headers.get("x-oss-request-id")}</RequestId>`);
+      return { status: res.status, code: /<Code>([^<]*)<\/Code>/.exec(xml)?.[1] };
+    };
+    const missing = await request(`/demo/${uniqueKey("missing.jpg")}`, { method: "HEAD" });
+    expect(await decoded(missing)).toEqual({ status: 404, code: "NoSuchKey" });
+
+    const key = uniqueKey("private.txt");
+    await env.DEMO_PRIVATE.put(key, TEXT);
+    const anonymous = await request(`/demo-private/${encodePath(key)}`, { method: "HEAD" });
+    expect(await decoded(anonymous)).toEqual({ status: 403, code: "AccessDenied" });
+
+    const init = await signedV1("HEAD", `/demo-private/${key}`);
+    const headers = new Headers(init.headers);
+    headers.set("Authorization", `${headers.get("Authorization")?.slice(0, -4)}AAA=`);
+    const wrong = await request(`/demo-private/${encodePath(key)}`, { ...init, headers });
+    expect(await decoded(wrong)).toEqual({ status: 403, code: "SignatureDoesNotMatch" });
+  });
+
   it("gives 206 for a Range, including open and suffix ranges", async () => {
     const path = await upload("range.txt", TEXT);
     const part = await request(path, { headers: { Range: "bytes=2-5" } });

@@ -26,5 +26,15 @@ export function errorResponse(error: unknown, requestId: string, hostId: string,
     .join("\n")}\n</Error>\n`;
   const headers = new Headers({ "Content-Type": "application/xml", "x-oss-request-id": requestId });
   if (oss.ec) headers.set("x-oss-ec", oss.ec);
-  return new Response(method === "HEAD" ? null : body, { status: oss.status, headers });
+  if (method !== "HEAD") return new Response(body, { status: oss.status, headers });
+  // A HEAD answer has no body, so OSS sends the error body Base64-encoded in x-oss-err: the SDKs
+  // read the code from it (without it oss2 raises a bare NotFound, Java AccessForbidden for any 403).
+  headers.set("x-oss-err", base64Utf8(body));
+  return new Response(null, { status: oss.status, headers });
+}
+
+function base64Utf8(text: string): string {
+  let binary = "";
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary);
 }

@@ -1,6 +1,7 @@
 // What the tests use of ali-oss 6.23.0 beyond @types/ali-oss 6.23.3: the `sldEnable` option (path-style
-// addressing), `processObjectSave`, and the signed low-level `request` that the SDK's own methods are
-// built on (lib/client.js), which the tests need for the style API (the client has no style methods).
+// addressing), `processObjectSave`, `getObjectMeta` (lib/common/object/getObjectMeta.js), and the
+// signed low-level `request` that the SDK's own methods are built on (lib/client.js), which the tests
+// need for the style API (the client has no style methods).
 import type OSS from "ali-oss";
 
 export interface ClientOptions extends OSS.Options {
@@ -48,4 +49,9 @@ export type Client = OSS & {
     targetBucket?: string,
   ): Promise<{ res: RawResponse; status: number }>;
   request(params: RequestParams): Promise<RequestResult>;
+  /** GetObjectMeta: `HEAD /<key>?objectMeta`, success only for 200. */
+  getObjectMeta(
+    name: string,
+    options?: { headers?: Record<string, string> },
+  ): Promise<{ status: number; res: RawResponse }>;
 };

@@ -605,6 +605,36 @@ describe("CopyObject", () => {
   });
 });
 
+describe("HEAD errors (x-oss-err)", () => {
+  test("ali-oss reads the code of a refused head from x-oss-err", async () => {
+    // ali-oss names every bodiless 404 NoSuchKey by itself; for other statuses it decodes x-oss-err,
+    // and without it reports an UnknownError with no code.
+    expect(await failure(client({ credential: WRONG_SECRET }).head(seeded.key))).toMatchObject({
+      status: 403,
+      code: "SignatureDoesNotMatch",
+    });
+    expect(
+      await failure(client({ credential: WRONG_SECRET, v4: true }).getObjectMeta(seeded.key)),
+    ).toMatchObject({
+      status: 403,
+      code: "SignatureDoesNotMatch",
+    });
+  });
+
+  test("a HEAD of a missing key: 404, no body, x-oss-err decodes to the NoSuchKey XML, and a Date", async () => {
+    const response = await fetch(`${baseUrl}/${PUBLIC}/${uniqueKey("missing.jpg")}`, { method: "HEAD" });
+    expect(response.status).toBe(404);
+    const xml = Buffer.from(response.headers.get("x-oss-err") ?? "", "base64").toString("utf8");
+    expect(xml).toContain("<Code>NoSuchKey</Code>");
+    expect(xml).toContain(`<RequestId>${response.headers.get("x-oss-request-id")}</RequestId>`);
+    expect(Date.parse(response.headers.get("date") ?? "")).not.toBeNaN();
+    expect(await failure(client().head(uniqueKey("missing.jpg")))).toMatchObject({
+      status: 404,
+      code: "NoSuchKey",
+    });
+  });
+});
+
 describe("conditional reads", () => {
   test("get with If-Match: <unquoted ETag> (as oss2's resumable download sends it), whole and ranged", async () => {
     const oss = client();
