@@ -6,7 +6,7 @@ import { Deadline } from "./deadline";
 import { OssError } from "./errors";
 import { copyObject } from "./http/copy-object";
 import { errorResponse } from "./http/error-response";
-import { serveObject } from "./http/object";
+import { serveObject, serveObjectMeta } from "./http/object";
 import { deleteObject, putObject } from "./http/object-write";
 import { processObject } from "./http/process-object";
 import { processStringFor } from "./http/process-string";
@@ -33,7 +33,6 @@ const UNIMPLEMENTED_SUB_RESOURCES = new Set([
   "acl",
   "tagging",
   "symlink",
-  "objectMeta",
   "uploads",
   "uploadId",
   "partNumber",
@@ -48,6 +47,13 @@ const UNIMPLEMENTED_SUB_RESOURCES = new Set([
   "referer",
   "logging",
 ]);
+
+const sourceProtected = () =>
+  new OssError(
+    "AccessDenied",
+    "Source image protection is on: anonymous requests may only use styles.",
+    "0040-00000031",
+  );
 
 const requireSignature = (caller: Caller, what: string) => {
   if (!caller.accessKeyId) throw new OssError("AccessDenied", `${what} needs a signed request.`);
@@ -117,6 +123,11 @@ async function handle(c: Context<AppEnv>, config: ServiceConfig, deadline: Deadl
       if (!caller.accessKeyId && bucket.acl === "private") {
         throw new OssError("AccessDenied", "You have no right to access this object because of bucket acl.");
       }
+      if (params.some((param) => param.key === "objectMeta")) {
+        // The original's metadata: under source protection, not for anonymous requests, style or not.
+        if (!caller.accessKeyId && bucket.sourceProtection) throw sourceProtected();
+        return serveObjectMeta(bucket.store, key, method);
+      }
       const process = await processStringFor(params, address, config);
       if (
         !caller.accessKeyId &&
@@ -124,11 +135,7 @@ async function handle(c: Context<AppEnv>, config: ServiceConfig, deadline: Deadl
         address.style === undefined &&
         !isStyleQuery(params)
       ) {
-        throw new OssError(
-          "AccessDenied",
-          "Source image protection is on: anonymous requests may only use styles.",
-          "0040-00000031",
-        );
+        throw sourceProtected();
       }
       if (process === undefined) return serveObject(bucket.store, key, request);
       return serveProcessed({

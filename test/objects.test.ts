@@ -1,6 +1,6 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { BucketConfig, ServiceConfig } from "../src/config";
+import type { BucketConfig, ServiceConfig, Env as WorkerEnv } from "../src/config";
 import { OssError } from "../src/errors";
 import { COPY_LIMIT_BYTES, copyObject } from "../src/http/copy-object";
 import worker from "../src/index";
@@ -244,6 +244,68 @@ async function sourceObject(name = "source.txt", bytes: Uint8Array = ORIGINAL): 
   });
   return key;
 }
+
+describe("GetObjectMeta (?objectMeta)", () => {
+  it("HEAD: 200 with Content-Length, ETag, Last-Modified and x-oss-last-access-time only, no body", async () => {
+    const key = await sourceObject("meta.txt");
+    const res = await request(`/demo/${encodePath(key)}?objectMeta`, { method: "HEAD" });
+    expect(res.status).toBe(200);
+    const object = (await env.DEMO.head(key)) as R2Object;
+    expect(res.headers.get("Content-Length")).toBe(String(object.size));
+    expect(res.headers.get("ETag")).toBe(object.httpEtag);
+    expect(res.headers.get("Last-Modified")).toBe(object.uploaded.toUTCString());
+    expect(res.headers.get("x-oss-last-access-time")).toBe(object.uploaded.toUTCString());
+    expect(res.headers.get("x-oss-meta-origin")).toBeNull();
+    expect(res.headers.get("Cache-Control")).toBeNull();
+    expect(await res.text()).toBe("");
+  });
+
+  it("GET is answered the same way, without a body", async () => {
+    const key = await sourceObject("meta-get.txt");
+    const res = await request(`/demo/${encodePath(key)}?objectMeta`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("ETag")).toBe((await env.DEMO.head(key))?.httpEtag);
+    expect(res.headers.get("x-oss-last-access-time")).toBe(res.headers.get("Last-Modified"));
+    expect(await res.text()).toBe("");
+  });
+
+  it("a missing key is 404 NoSuchKey: in x-oss-err for HEAD, in the body for GET", async () => {
+    const path = `/demo/${uniqueKey("missing.txt")}?objectMeta`;
+    const head = await request(path, { method: "HEAD" });
+    expect(head.status).toBe(404);
+    expect(atob(head.headers.get("x-oss-err") ?? "")).toContain("<Code>NoSuchKey</Code>");
+    expect(await ossError(await request(path))).toMatchObject({ status: 404, code: "NoSuchKey" });
+  });
+
+  it("follows the rules of HEAD: private buckets need a signature, source protection refuses anonymous", async () => {
+    const key = uniqueKey("private-meta.txt");
+    await env.DEMO_PRIVATE.put(key, TEXT);
+    const path = `/demo-private/${encodePath(key)}?objectMeta`;
+    const anonymous = await request(path, { method: "HEAD" });
+    expect(anonymous.status).toBe(403);
+    expect(atob(anonymous.headers.get("x-oss-err") ?? "")).toContain("<Code>AccessDenied</Code>");
+    const signed = await request(path, await signedV1("HEAD", `/demo-private/${key}?objectMeta`));
+    expect(signed.status).toBe(200);
+    expect(signed.headers.get("Content-Length")).toBe("20");
+
+    const publicKey = await sourceObject("protected.txt");
+    const vars = env as unknown as WorkerEnv;
+    const protectedEnv = {
+      ...vars,
+      BUCKETS: { ...vars.BUCKETS, demo: { ...vars.BUCKETS.demo, source_protection: true } },
+    };
+    for (const suffix of ["?objectMeta", "!thumb?objectMeta", "?objectMeta&x-oss-process=style/thumb"]) {
+      const context = createExecutionContext();
+      const res = await worker.fetch(
+        new Request(new URL(`/demo/${encodePath(publicKey)}${suffix}`, ORIGIN), { method: "HEAD" }),
+        protectedEnv,
+        context,
+      );
+      await waitOnExecutionContext(context);
+      expect(res.status, suffix).toBe(403);
+    }
+  });
+});
 
 describe("CopyObject", () => {
   it("copies within a bucket: OSS's XML and ETag header, the bytes, HTTP metadata and x-oss-meta-* (COPY)", async () => {

@@ -52,6 +52,25 @@ export async function serveObject(store: R2Bucket, key: string, request: Request
   return new Response(part.body, { status: 206, headers });
 }
 
+/**
+ * GetObjectMeta (`HEAD /<key>?objectMeta`, and GET, which OSS answers too): the size, ETag and
+ * times of an object without its other headers or body. R2 does not track reads, so the last
+ * access time is the last modification, as OSS reports it when access tracking is off.
+ */
+export async function serveObjectMeta(store: R2Bucket, key: string, method: string): Promise<Response> {
+  const object = await store.head(key);
+  if (!object) throw noSuchKey();
+  const lastModified = object.uploaded.toUTCString();
+  const headers = new Headers({
+    ETag: object.httpEtag,
+    "Last-Modified": lastModified,
+    "x-oss-last-access-time": lastModified,
+  });
+  // A HEAD tells the size the way HEAD always does; a GET's Content-Length is its (empty) body's.
+  if (method === "HEAD") headers.set("Content-Length", String(object.size));
+  return new Response(null, { headers });
+}
+
 /** Evaluates preconditions, releasing the unread body when the answer will not carry it. */
 function evaluateOrCancel(
   headers: Headers,

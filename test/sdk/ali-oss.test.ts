@@ -605,6 +605,24 @@ describe("CopyObject", () => {
   });
 });
 
+describe.each(VARIANTS)("getObjectMeta (GetObjectMeta), $name", ({ addressing, v4 }) => {
+  test("size, ETag, Last-Modified and x-oss-last-access-time; NoSuchKey for a missing key", async () => {
+    const oss = client({ addressing, v4 });
+    const key = uniqueKey("meta.jpg");
+    const put = await oss.put(key, photo);
+    const meta = await oss.getObjectMeta(key);
+    expect(meta.status).toBe(200);
+    expect(Number(header(meta.res, "content-length"))).toBe(photo.length);
+    expect(header(meta.res, "etag")).toBe(header(put.res, "etag"));
+    expect(Date.parse(header(meta.res, "last-modified") ?? "")).not.toBeNaN();
+    expect(header(meta.res, "x-oss-last-access-time")).toBe(header(meta.res, "last-modified"));
+    expect(await failure(oss.getObjectMeta(uniqueKey("missing.jpg")))).toMatchObject({
+      status: 404,
+      code: "NoSuchKey",
+    });
+  });
+});
+
 describe("HEAD errors (x-oss-err)", () => {
   test("ali-oss reads the code of a refused head from x-oss-err", async () => {
     // ali-oss names every bodiless 404 NoSuchKey by itself; for other statuses it decodes x-oss-err,
