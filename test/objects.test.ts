@@ -13,6 +13,7 @@ import {
   quadrants,
   request,
   signedV1,
+  TEST_KEY,
   uniqueKey,
   upload,
 } from "./helpers";
@@ -756,5 +757,116 @@ describe("every response carries Date and Server, as OSS's do", () => {
     expect(page.status).toBe(200);
     expectDate(page, "playground");
     await page.arrayBuffer();
+  });
+});
+
+/**
+ * A V4 header signature made the way the Go SDK v3 makes it (oss/auth.go): no x-oss-date, the time
+ * only in Date, whose exact text is the string-to-sign's time line and whose UTC day is the
+ * credential's. Written from the SDK's description, independently of src/auth.
+ */
+async function signedLikeGoSdkV4(
+  method: string,
+  bucket: string,
+  key: string,
+  {
+    date = new Date(),
+    day,
+    headers: extra = {},
+  }: { date?: Date; day?: string; headers?: Record<string, string> } = {},
+): Promise<RequestInit> {
+  const region = "cn-hangzhou";
+  const headers = new Headers(extra);
+  headers.set("Date", date.toUTCString());
+  headers.set("x-oss-content-sha256", "UNSIGNED-PAYLOAD");
+  const signed: [string, string][] = [];
+  headers.forEach((value, name) => {
+    const lower = name.toLowerCase();
+    if (lower.startsWith("x-oss-") || lower === "content-type" || lower === "content-md5") {
+      signed.push([lower, value.trim()]);
+    }
+  });
+  signed.sort(([a], [b]) => (a < b ? -1 : 1));
+  const canonical = [
+    method,
+    `/${bucket}/${key}`,
+    "",
+    signed.map(([name, value]) => `${name}:${value}\n`).join(""),
+    "",
+    "UNSIGNED-PAYLOAD",
+  ].join("\n");
+  const credentialDay = day ?? date.toISOString().slice(0, 10).replaceAll("-", "");
+  const scope = `${credentialDay}/${region}/oss/aliyun_v4_request`;
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonical)));
+  const stringToSign = ["OSS4-HMAC-SHA256", headers.get("Date"), scope, hex(digest)].join("\n");
+  let signingKey: Uint8Array = new TextEncoder().encode(`aliyun_v4${TEST_KEY.secret}`);
+  for (const part of [credentialDay, region, "oss", "aliyun_v4_request"])
+    signingKey = await hmac(signingKey, part);
+  const signature = hex(await hmac(signingKey, stringToSign));
+  headers.set("Authorization", `OSS4-HMAC-SHA256 Credential=${TEST_KEY.id}/${scope},Signature=${signature}`);
+  return { method, headers };
+}
+
+const hex = (bytes: Uint8Array) => [...bytes].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+
+async function hmac(key: Uint8Array, message: string): Promise<Uint8Array> {
+  const cryptoKey = await crypto.subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+  ]);
+  return new Uint8Array(await crypto.subtle.sign("HMAC", cryptoKey, new TextEncoder().encode(message)));
+}
+
+describe("V4 header signatures with the time in Date only (the Go SDK v3)", () => {
+  it("reads and writes a private bucket", async () => {
+    const key = uniqueKey("go-sdk.txt").replaceAll("/", "-");
+    await env.DEMO_PRIVATE.put(key, TEXT);
+    const got = await request(`/demo-private/${key}`, await signedLikeGoSdkV4("GET", "demo-private", key));
+    expect(got.status, await got.clone().text()).toBe(200);
+    expect(await got.text()).toBe("0123456789abcdefghij");
+
+    const target = uniqueKey("go-sdk-put.txt").replaceAll("/", "-");
+    const init = await signedLikeGoSdkV4("PUT", "demo-private", target, {
+      headers: { "Content-Type": "text/plain", "x-oss-meta-sdk": "go" },
+    });
+    const put = await request(`/demo-private/${target}`, { ...init, body: ORIGINAL });
+    expect(put.status, await put.text()).toBe(200);
+    expect((await env.DEMO_PRIVATE.head(target))?.customMetadata).toEqual({ sdk: "go" });
+  });
+
+  it("refuses a credential of another day, a Date 20 minutes off, a changed Date and a Date not in HTTP form", async () => {
+    const key = uniqueKey("go-sdk-refused.txt").replaceAll("/", "-");
+    await env.DEMO_PRIVATE.put(key, TEXT);
+    const path = `/demo-private/${key}`;
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10).replaceAll("-", "");
+    const otherDay = await request(
+      path,
+      await signedLikeGoSdkV4("GET", "demo-private", key, { day: yesterday }),
+    );
+    expect(await ossError(otherDay)).toMatchObject({ status: 403, code: "AccessDenied" });
+
+    const skewed = await signedLikeGoSdkV4("GET", "demo-private", key, {
+      date: new Date(Date.now() - 20 * 60_000),
+    });
+    expect(await ossError(await request(path, skewed))).toMatchObject({
+      status: 403,
+      code: "RequestTimeTooSkewed",
+    });
+
+    const changed = await signedLikeGoSdkV4("GET", "demo-private", key, {
+      date: new Date(Date.now() - 60_000),
+    });
+    const changedHeaders = new Headers(changed.headers);
+    changedHeaders.set("Date", new Date().toUTCString());
+    expect(await ossError(await request(path, { ...changed, headers: changedHeaders }))).toMatchObject({
+      status: 403,
+      code: "SignatureDoesNotMatch",
+    });
+
+    const isoDate = new Headers((await signedLikeGoSdkV4("GET", "demo-private", key)).headers);
+    isoDate.set("Date", new Date().toISOString());
+    expect(await ossError(await request(path, { headers: isoDate }))).toMatchObject({
+      status: 403,
+      code: "AccessDenied",
+    });
   });
 });

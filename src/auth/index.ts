@@ -184,11 +184,31 @@ async function verifyV4Header(
   const credential = parseCredential(fields.get("Credential") ?? "");
   const signature = fields.get("Signature");
   if (!signature) throw accessDenied("The Authorization header has no Signature.");
-  const date = request.headers.get("x-oss-date") ?? "";
-  checkSkew(parseV4Date(date), now);
-  if (!date.startsWith(credential.day)) throw accessDenied("x-oss-date is not the credential's day.");
+  const { date, time } = v4RequestTime(request.headers);
+  checkSkew(time, now);
+  if (utcDay(time) !== credential.day) throw accessDenied("The request time is not the credential's day.");
   return checkV4(request, keys, credential, date, fields.get("AdditionalHeaders"), signature);
 }
+
+/**
+ * The time a V4 header signature signs: x-oss-date (ISO basic) or, when there is none, Date
+ * (HTTP-date): the Go SDK v3 sends only Date and signs its exact text as the string-to-sign's time.
+ */
+function v4RequestTime(headers: Headers): { date: string; time: number } {
+  const ossDate = headers.get("x-oss-date");
+  if (ossDate !== null) return { date: ossDate, time: parseV4Date(ossDate) };
+  const date = headers.get("Date") ?? "";
+  return { date, time: parseHttpDate(date) };
+}
+
+/** An IMF-fixdate (`Tue, 01 Dec 2026 10:00:00 GMT`, RFC 9110 §5.6.7) to milliseconds. */
+function parseHttpDate(value: string): number {
+  if (!/^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(value)) return Number.NaN;
+  return Date.parse(value);
+}
+
+/** `yyyymmdd` of a time, in UTC. */
+const utcDay = (time: number) => new Date(time).toISOString().slice(0, 10).replaceAll("-", "");
 
 async function verifyV4Query(
   request: SignedRequest,

@@ -7,6 +7,7 @@
 //   is `/<key>` and it sends `Host: <bucket>.<region>.aliyuncs.com` instead (createRequest.js). It
 //   refuses to make V1 signed URLs (`signatureUrl`) for IP endpoints.
 // - path-style (`endpoint: "http://localhost:<port>", sldEnable: true`): `/<bucket>/<key>`.
+import { createHash, createHmac } from "node:crypto";
 import http from "node:http";
 import OSS from "ali-oss";
 import { describe, expect, inject, test, vi } from "vitest";
@@ -697,6 +698,65 @@ describe("writes the service does not implement, and x-oss-forbid-overwrite", ()
       code: "FileAlreadyExists",
     });
     expect(Buffer.compare((await oss.get(key)).content, photo)).toBe(0);
+  });
+});
+
+/**
+ * A V4 header signature as the Go SDK v3 makes it (oss/auth.go): the time only in Date, its exact
+ * text signed as the time line, the credential day its UTC date; written here with node:crypto.
+ */
+function goSdkV4Headers(
+  method: string,
+  path: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  const region = "cn-hangzhou";
+  const now = new Date();
+  const headers: Record<string, string> = {
+    ...extra,
+    Date: now.toUTCString(),
+    "x-oss-content-sha256": "UNSIGNED-PAYLOAD",
+  };
+  const signed = Object.entries(headers)
+    .map(([name, value]) => [name.toLowerCase(), value.trim()])
+    .filter(([name]) => name.startsWith("x-oss-") || name === "content-type" || name === "content-md5")
+    .sort(([a], [b]) => (a < b ? -1 : 1));
+  const canonical = [
+    method,
+    path,
+    "",
+    signed.map(([name, value]) => `${name}:${value}\n`).join(""),
+    "",
+    "UNSIGNED-PAYLOAD",
+  ].join("\n");
+  const day = now.toISOString().slice(0, 10).replaceAll("-", "");
+  const scope = `${day}/${region}/oss/aliyun_v4_request`;
+  const stringToSign = [
+    "OSS4-HMAC-SHA256",
+    headers.Date,
+    scope,
+    createHash("sha256").update(canonical).digest("hex"),
+  ];
+  let key: Buffer = Buffer.from(`aliyun_v4${credentials[0].accessKeySecret}`);
+  for (const part of [day, region, "oss", "aliyun_v4_request"])
+    key = createHmac("sha256", key).update(part).digest();
+  const signature = createHmac("sha256", key).update(stringToSign.join("\n")).digest("hex");
+  headers.Authorization = `OSS4-HMAC-SHA256 Credential=${credentials[0].accessKeyId}/${scope},Signature=${signature}`;
+  return headers;
+}
+
+describe("V4 with the time in Date only (the Go SDK v3)", () => {
+  test("a put and a get of the private bucket over HTTP", async () => {
+    const path = `/${PRIVATE}/${uniqueKey("go-sdk.jpg")}`;
+    const put = await plain(path, {
+      method: "PUT",
+      body: photo,
+      headers: goSdkV4Headers("PUT", path, { "Content-Type": "image/jpeg" }),
+    });
+    expect(put.status, put.body.toString()).toBe(200);
+    const got = await plain(path, { headers: goSdkV4Headers("GET", path) });
+    expect(got.status).toBe(200);
+    expect(Buffer.compare(got.body, photo)).toBe(0);
   });
 });
 
