@@ -50,7 +50,11 @@ export interface ServiceConfig {
   readonly playground: boolean;
 }
 
-const DEFAULT_MEMORY_BUDGET_MB = 96;
+/**
+ * What a request may plan to hold in the codec engine. The engine's memory stops at 96 MiB
+ * (src/engine/instance.ts); its own data, stack and allocator slack take a few of those.
+ */
+const DEFAULT_MEMORY_BUDGET_MB = 88;
 /** Under Cloudflare's 30 s default CPU limit, so a slow request gets an OSS answer, not a kill. */
 const DEFAULT_REQUEST_TIMEOUT_SECONDS = 25;
 /** The separators OSS lets a bucket enable for style URLs, and the one enabled by default here. */
@@ -102,6 +106,8 @@ function buildConfig(env: Env): ServiceConfig {
     customDomains.set(host.toLowerCase(), lookup(name, `custom domain ${host}`));
   }
   const budgetMb = Number(env.IMAGE_MEMORY_BUDGET_MB ?? DEFAULT_MEMORY_BUDGET_MB);
+  // Above about 90 the plan admits requests the engine's ceiling cannot hold: they then fail
+  // inside it, with ImageTooLarge, and the engine starts afresh.
   if (!(budgetMb > 0)) throw new Error("IMAGE_MEMORY_BUDGET_MB must be a positive number");
   const timeoutSeconds = Number(env.REQUEST_TIMEOUT_SECONDS ?? DEFAULT_REQUEST_TIMEOUT_SECONDS);
   if (!(timeoutSeconds > 0)) throw new Error("REQUEST_TIMEOUT_SECONDS must be a positive number");

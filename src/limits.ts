@@ -23,15 +23,6 @@ export const REQUEST_LIMITS = {
   keyBytes: 1023,
 } as const;
 
-/**
- * Memory a pixel step adds on top of its input (already counted by whoever made it): the output,
- * in JS and, for resampling, in the codec engine's heap (4 + 4 per output pixel), and a working
- * copy of up to 5 bytes per input pixel (blur's 16-bit intermediate plane is the largest).
- */
-export function stepBytes(input: Size, output: Size): number {
-  return 5 * input.width * input.height + 8 * output.width * output.height;
-}
-
 export function checkSourceBytes(size: number): void {
   if (size > LIMITS.sourceBytes) {
     throw imageTooLarge(
@@ -58,11 +49,27 @@ export function checkSourceSize(header: ImageHeader): void {
   }
 }
 
-export function checkOutputSize(size: Size, maxSide: number): void {
+/**
+ * OSS's limit on a resize's target (reference §1 "Resized output", Decision 20): each side at most
+ * 16,384 (the format's own limit if smaller) and at most 16,777,216 pixels. A re-encode at the
+ * source's size, a rotation's larger canvas and the other steps are bounded by the source limits
+ * and the memory plan instead.
+ */
+export function checkResizeTarget(size: Size, maxSide: number): void {
   const side = Math.min(LIMITS.outputSide, maxSide);
   if (size.width > side || size.height > side || size.width * size.height > LIMITS.outputPixels) {
     throw imageTooLarge(
       `The result would be ${size.width}x${size.height}; each side must be at most ${side} and the area at most ${LIMITS.outputPixels} pixels.`,
+      "0040-00000007",
+    );
+  }
+}
+
+/** The largest side the output format can store (WebP 16,383). */
+export function checkFormatSide(size: Size, maxSide: number): void {
+  if (size.width > maxSide || size.height > maxSide) {
+    throw imageTooLarge(
+      `The result would be ${size.width}x${size.height}; this format stores at most ${maxSide} pixels a side.`,
       "0040-00000007",
     );
   }

@@ -120,7 +120,11 @@ describe("observability", () => {
     expect(miss.status).toBe(200);
     const stages = (response: Response) =>
       (response.headers.get("Server-Timing") ?? "").split(", ").map((entry) => entry.split(";")[0]);
-    expect(stages(miss)).toEqual(["read", "cache", "decode", "resize", "rotate", "encode"]);
+    expect(stages(miss)).toEqual(["read", "cache", "decode", "resize", "rotate", "encode", "wasm"]);
+    // The isolate's WebAssembly memory after the request, in MiB: at most the engine's 96.
+    const wasm = Number(/wasm;desc="([\d.]+)"/.exec(miss.headers.get("Server-Timing") ?? "")?.[1]);
+    expect(wasm).toBeGreaterThan(0);
+    expect(wasm).toBeLessThanOrEqual(96);
     expect(miss.headers.get("Server-Timing")).toMatch(/^read;dur=\d+\.\d, cache;dur=\d+\.\d;desc="miss"/);
 
     let hit = await process(path, "image/resize,w_100/rotate,90/format,png");
@@ -130,7 +134,9 @@ describe("observability", () => {
       hit = await process(path, "image/resize,w_100/rotate,90/format,png");
     }
     expect(hit.headers.get("X-Cache")).toBe("HIT");
-    expect(hit.headers.get("Server-Timing")).toMatch(/^read;dur=\d+\.\d, cache;dur=\d+\.\d;desc="hit"$/);
+    expect(hit.headers.get("Server-Timing")).toMatch(
+      /^read;dur=\d+\.\d, cache;dur=\d+\.\d;desc="hit", wasm;desc="\d+\.\d"$/,
+    );
   });
 
   it("logs JSON lines that carry the response's request id, without credentials", async () => {

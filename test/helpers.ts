@@ -1,16 +1,10 @@
 import { env, SELF } from "cloudflare:test";
-import MOZJPEG_DECODER from "@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm";
-import decodeMozjpeg, { init as initMozjpegDecoder } from "@jsquash/jpeg/decode";
 import { expect, inject } from "vitest";
-import { decodeImage } from "../src/codecs";
-import { avifEncoder } from "../src/codecs/avif";
-import { bmpEncoder } from "../src/codecs/bmp";
-import { jpegEncoder } from "../src/codecs/jpeg";
-import { pngEncoder } from "../src/codecs/png";
-import { wholeImage } from "../src/codecs/types";
-import { webpEncoder } from "../src/codecs/webp";
 import { readHeader } from "../src/image/header";
 import type { Raster, Rgba } from "../src/image/raster";
+import { decodeAny, encodeJpeg, encodeOther } from "./codecs";
+
+export { decodeJpegIndependently } from "./codecs";
 
 export const ORIGIN = "http://127.0.0.1:8787";
 
@@ -35,11 +29,8 @@ export function quadrants(width: number, height: number): Raster {
 }
 
 export const encode = {
-  jpg: (image: Raster, quality = 90) => jpegEncoder.encode(image, { quality, progressive: false }),
-  png: (image: Raster) => pngEncoder.encode(image, { progressive: false }),
-  webp: (image: Raster) => webpEncoder.encode(image, { quality: 90, progressive: false }),
-  avif: (image: Raster) => avifEncoder.encode(image, { quality: 80, progressive: false }),
-  bmp: (image: Raster) => bmpEncoder.encode(image, { progressive: false }),
+  jpg: async (image: Raster, quality = 90) => encodeJpeg(image, quality),
+  ...encodeOther,
 };
 
 export function fixture(name: string): Uint8Array {
@@ -84,20 +75,7 @@ export async function decoded(response: Response): Promise<DecodedOutput> {
   const bytes = new Uint8Array(await response.arrayBuffer());
   expect(response.status, new TextDecoder().decode(bytes.slice(0, 300))).toBe(200);
   const header = readHeader(bytes);
-  const image =
-    header.format === "jpg"
-      ? await decodeJpegIndependently(bytes)
-      : await decodeImage(bytes, header, wholeImage(header));
-  return { ...image, format: header.format, bytes };
-}
-
-let mozjpegReady: Promise<unknown> | undefined;
-
-export async function decodeJpegIndependently(bytes: Uint8Array): Promise<Raster> {
-  mozjpegReady ??= initMozjpegDecoder(MOZJPEG_DECODER);
-  await mozjpegReady;
-  const { width, height, data } = await decodeMozjpeg(bytes.slice().buffer, { preserveOrientation: false });
-  return { width, height, data };
+  return { ...(await decodeAny(bytes)), format: header.format, bytes };
 }
 
 export function pixel(image: Raster, x: number, y: number): number[] {
@@ -223,13 +201,8 @@ export function psnr(actual: Raster, expected: Raster): number {
   return squares === 0 ? Number.POSITIVE_INFINITY : 10 * Math.log10((255 * 255 * count) / squares);
 }
 
-/** Decodes an image file (a fixture or reference) with the service's decoders, whole. */
-export async function decodeFile(bytes: Uint8Array): Promise<Raster> {
-  const header = readHeader(bytes);
-  return header.format === "jpg"
-    ? decodeJpegIndependently(bytes)
-    : decodeImage(bytes, header, wholeImage(header));
-}
+/** Decodes an image file (a fixture or reference), whole, with the tests' decoders. */
+export const decodeFile = (bytes: Uint8Array): Promise<Raster> => decodeAny(bytes);
 
 async function hmacSha1Base64(secret: string, message: string): Promise<string> {
   const key = await crypto.subtle.importKey(

@@ -22,15 +22,18 @@ for library in $LIBRARIES; do
   "build_$library"
 done
 
-# read_source, skip_source and write_output are imports, provided by src/codecs/engine.ts.
-EXPORTS='_decode_jpeg,_encode_jpeg,_resize_begin,_resize_first_row,_resize_end_row,_resize_push,_resize_finish,_engine_malloc,_engine_free,_engine_failure_code,_engine_failure_message'
+# The engine's own C: the pipeline, one file per step (steps/) and per format (codecs/).
+SOURCES=$(cd "$HERE/src" && find . -name '*.c' | LC_ALL=C sort | sed 's|^\./||')
+EXPORTS=$(cat "$HERE/exports.txt" | sed 's/^/_/' | paste -sd, -)
 cd "$WORK"
+# The memory is JavaScript's (imported), with a fixed ceiling: 96 MiB of the isolate's 128 MiB,
+# which leaves the rest for JavaScript. See src/engine/instance.ts.
 # shellcheck disable=SC2086
-emcc $ENGINE_CFLAGS -Wall -Werror -I"$PREFIX/include" \
-  "$HERE/src/engine.c" "$HERE/src/resize.c" "$PREFIX/lib/libjpeg.a" \
-  -o engine.wasm --no-entry -sSTANDALONE_WASM -sEXPORTED_FUNCTIONS="$EXPORTS" \
-  -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=1MB -sMAXIMUM_MEMORY=128MB -sTOTAL_STACK=256KB \
-  -sERROR_ON_UNDEFINED_SYMBOLS=0 -sWARN_ON_UNDEFINED_SYMBOLS=0
+(cd "$HERE/src" && emcc $ENGINE_CFLAGS -Wall -Wextra -Wno-unused-parameter -Werror -I"$PREFIX/include" \
+  $SOURCES "$PREFIX/lib/libjpeg.a" \
+  -o "$WORK/engine.wasm" --no-entry -sSTANDALONE_WASM -sEXPORTED_FUNCTIONS="$EXPORTS" \
+  -sIMPORTED_MEMORY=1 -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=4MB -sMAXIMUM_MEMORY=96MB -sTOTAL_STACK=512KB \
+  -sERROR_ON_UNDEFINED_SYMBOLS=0 -sWARN_ON_UNDEFINED_SYMBOLS=0)
 
 if [ "${1:-}" = "--check" ]; then
   if cmp -s engine.wasm "$HERE/engine.wasm"; then

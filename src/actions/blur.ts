@@ -1,7 +1,18 @@
+import { OP, op } from "../engine/ops";
 import { invalidArgument, OssError } from "../errors";
-import { gaussianBlur } from "../image/filters";
 import { integer, readNamed } from "../process/params";
 import type { StepModule } from "../process/types";
+
+/**
+ * What the streamed Gaussian holds (wasm/src/steps/gaussian.c): 2 reach + 1 rows blurred along
+ * x (16-byte float RGBA) and the same rows as they came (4 bytes), a padded row and a row of sums.
+ * The kernel reaches at most 3 sigma: beyond it a tap adds nothing visible to an 8-bit value.
+ */
+export function gaussianBytes(width: number, radius: number, sigma: number): number {
+  const reach = Math.min(radius, Math.ceil(3 * sigma));
+  const rows = 2 * reach + 1;
+  return 512 + rows * width * 20 + (width + 2 * reach) * 16 + width * 16;
+}
 
 export interface BlurOptions {
   readonly radius: number;
@@ -34,5 +45,7 @@ export const blur: StepModule<BlurOptions> = {
     return { radius: raw.r, sigma: raw.s };
   },
   plan: (_options, input) => ({ output: input }),
-  apply: (options, image) => gaussianBlur(image, options.radius, options.sigma),
+  ops: ({ radius, sigma }, { input }) => [
+    op(OP.BLUR, "blur", gaussianBytes(input.width, radius, sigma), input.width, input.height, radius, sigma),
+  ],
 };

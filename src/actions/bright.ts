@@ -1,4 +1,4 @@
-import { channelTable, mapChannels } from "../image/filters";
+import { OP, op } from "../engine/ops";
 import { integer, readBare } from "../process/params";
 import type { StepModule } from "../process/types";
 
@@ -12,12 +12,7 @@ export const bright: StepModule<number> = {
   name: "bright",
   parse: (params) => readBare(params, integer(-100, 100)),
   plan: (_value, input) => ({ output: input }),
-  apply(value, image) {
-    if (value === 0) return image;
-    const offset = Math.round((value * 255) / 100);
-    return mapChannels(
-      image,
-      channelTable((channel) => channel + offset),
-    );
-  },
+  // The pixel work is wasm/src/steps/bright.c.
+  ops: (value, { input }) =>
+    value === 0 ? [] : [op(OP.BRIGHT, "bright", 512, input.width, input.height, value)],
 };

@@ -1,8 +1,9 @@
+import { cropOp } from "../engine/stages";
 import { OssError } from "../errors";
-import { clipRoundedRect } from "../image/mask";
-import { cropRaster, type Size, TRANSPARENT, WHITE } from "../image/raster";
+import { type Size, TRANSPARENT, WHITE } from "../image/raster";
 import { integer, readNamed } from "../process/params";
 import type { ActionParams, StepModule } from "../process/types";
+import { roundedCornersOp } from "./rounded-corners";
 
 /** The required `r_<radius>` of circle and rounded-corners, [1, 4096] (reference §5, §6). */
 export function readRadius(params: ActionParams): number {
@@ -39,13 +40,14 @@ export const circle: StepModule<number> = {
   kind: "step",
   name: "circle",
   parse: readRadius,
-  plan(radius, input) {
+  plan(radius, input, context) {
     const { side } = circleSquare(radius, input);
-    return { output: { width: side, height: side } };
+    return { output: { width: side, height: side }, addsAlpha: context.outputHasAlpha };
   },
-  apply(radius, image, { input }, context) {
+  ops(radius, { input }, context) {
     const { x, y, side } = circleSquare(radius, input);
-    const square = cropRaster(image, x, y, side, side);
-    return clipRoundedRect(square, side / 2, context.outputHasAlpha ? TRANSPARENT : WHITE);
+    const square = { width: side, height: side };
+    const fill = context.outputHasAlpha ? TRANSPARENT : WHITE;
+    return [cropOp(input, { x, y, ...square }, "circle"), roundedCornersOp(square, side / 2, fill, "circle")];
   },
 };

@@ -1,5 +1,6 @@
+import { cropOp } from "../engine/stages";
 import { badRequest } from "../errors";
-import { cropRaster, type Rect, type Size } from "../image/raster";
+import type { Rect, Size } from "../image/raster";
 import { integer, oneOf, readNamed } from "../process/params";
 import type { StepModule } from "../process/types";
 
@@ -81,8 +82,7 @@ export const crop: StepModule<CropOptions> = {
     const rect = cropRect(options, input);
     return { output: { width: rect.width, height: rect.height }, region: rect };
   },
-  apply(options, image, { input }) {
-    const rect = cropRect(options, input);
-    return cropRaster(image, rect.x, rect.y, rect.width, rect.height);
+  ops(options, { input }) {
+    return [cropOp(input, cropRect(options, input))];
   },
 };

@@ -1,5 +1,6 @@
+import { cropOp } from "../engine/stages";
 import { OssError } from "../errors";
-import { cropRaster, type Rect, type Size } from "../image/raster";
+import type { Rect, Size } from "../image/raster";
 import { integer, readNamed } from "../process/params";
 import type { StepModule } from "../process/types";
 
@@ -42,8 +43,8 @@ export const indexcrop: StepModule<IndexcropOptions> = {
     const rect = indexcropRect(options, input);
     return rect ? { output: { width: rect.width, height: rect.height }, region: rect } : { output: input };
   },
-  apply(options, image, { input }) {
+  ops(options, { input }) {
     const rect = indexcropRect(options, input);
-    return rect ? cropRaster(image, rect.x, rect.y, rect.width, rect.height) : image;
+    return rect ? [cropOp(input, rect, "indexcrop")] : [];
   },
 };

@@ -1,6 +1,8 @@
-import { resample } from "../codecs/resample";
+import type { Op } from "../engine/ops";
+import { cropOp, placeOp, resampleOp } from "../engine/stages";
 import { OssError } from "../errors";
-import { createRaster, cropRaster, drawOver, type Rgba, type Size, WHITE } from "../image/raster";
+import { type Rgba, type Size, WHITE } from "../image/raster";
+import { checkResizeTarget, LIMITS } from "../limits";
 import { hexColor, integer, oneOf, readNamed } from "../process/params";
 import type { PlanContext, StepModule } from "../process/types";
 
@@ -127,17 +129,24 @@ export const resize: StepModule<ResizeOptions> = {
     [options.width, options.height, options.long, options.short].some((side) => side !== undefined),
   plan(options, input, context) {
     const geometry = resizeGeometry(forSource(options, context), input);
+    // OSS's output limits apply to what a resize asks for (Decision 20).
+    checkResizeTarget(geometry.scaled, LIMITS.outputSide);
+    checkResizeTarget(geometry.canvas, LIMITS.outputSide);
     return { output: geometry.canvas, resamplesTo: geometry.scaled };
   },
-  async apply(options, image, { input }, context) {
+  ops(options, { input }, context) {
     const { scaled, canvas, offset } = resizeGeometry(forSource(options, context), input);
+    const ops: Op[] = [];
     // Already `scaled` when the decoder resampled while decoding (StepPlan.resamplesTo).
-    const resized = await resample(image, scaled);
-    if (canvas.width === scaled.width && canvas.height === scaled.height) return resized;
-    if (options.mode === "fill")
-      return cropRaster(resized, -offset.x, -offset.y, canvas.width, canvas.height);
-    const padded = createRaster(canvas.width, canvas.height, options.color);
-    drawOver(padded, resized, offset.x, offset.y);
-    return padded;
+    const resampled =
+      context.inputResampled || (scaled.width === input.width && scaled.height === input.height);
+    if (!resampled) ops.push(resampleOp(input, scaled, context.hasAlpha));
+    if (canvas.width === scaled.width && canvas.height === scaled.height) return ops;
+    if (options.mode === "fill") {
+      ops.push(cropOp(scaled, { x: -offset.x, y: -offset.y, ...canvas }, "resize"));
+    } else {
+      ops.push(placeOp(scaled, canvas, offset.x, offset.y, options.color, "resize"));
+    }
+    return ops;
   },
 };

@@ -1,5 +1,6 @@
-import { applyOrientation } from "../image/orient";
-import { createRaster, type Raster, type Rgba, type Size, TRANSPARENT, WHITE } from "../image/raster";
+import { OP, type Op, op } from "../engine/ops";
+import { orientOp } from "../engine/stages";
+import { type Rgba, type Size, TRANSPARENT, WHITE } from "../image/raster";
 import { integer, readBare } from "../process/params";
 import type { StepModule } from "../process/types";
 
@@ -20,85 +21,40 @@ export function rotatedSize(degrees: number, input: Size): Size {
 }
 
 /**
- * Clockwise rotation by any angle onto the bounding canvas (Decision 15): bilinear sampling in
- * premultiplied alpha, exposed corners transparent when the output keeps alpha, white otherwise.
+ * The input rows a free rotation holds (wasm/src/steps/rotate.c rotate_ring_rows): the widest band
+ * an output row crosses, or the whole frame once the image turns past a quarter either way.
  */
-function rotateFree(image: Raster, degrees: number, size: Size, fill: Rgba): Raster {
-  const out = createRaster(size.width, size.height, fill);
+function ringRows(input: Size, output: Size, degrees: number): number {
   const radians = (degrees * Math.PI) / 180;
-  const cos = Math.cos(radians);
-  const sin = Math.sin(radians);
-  const { width: w, height: h, data: src } = image;
-  const dst = out.data;
-  const centreX = (w - 1) / 2;
-  const centreY = (h - 1) / 2;
-  const outCentreX = (size.width - 1) / 2;
-  const outCentreY = (size.height - 1) / 2;
-  const fillAlpha = fill[3];
-  const sample = [0, 0, 0, 0];
-  for (let oy = 0; oy < size.height; oy++) {
-    const dy = oy - outCentreY;
-    for (let ox = 0; ox < size.width; ox++) {
-      const dx = ox - outCentreX;
-      // Inverse of a clockwise turn on a y-down grid.
-      const sx = dx * cos + dy * sin + centreX;
-      const sy = -dx * sin + dy * cos + centreY;
-      if (sx <= -1 || sy <= -1 || sx >= w || sy >= h) continue;
-      const x0 = Math.floor(sx);
-      const y0 = Math.floor(sy);
-      const fx = sx - x0;
-      const fy = sy - y0;
-      sample[0] = sample[1] = sample[2] = sample[3] = 0;
-      for (let corner = 0; corner < 4; corner++) {
-        const cx = x0 + (corner & 1);
-        const cy = y0 + (corner >> 1);
-        const weight = (corner & 1 ? fx : 1 - fx) * (corner >> 1 ? fy : 1 - fy);
-        if (weight === 0) continue;
-        let r: number;
-        let g: number;
-        let b: number;
-        let a: number;
-        if (cx < 0 || cy < 0 || cx >= w || cy >= h) {
-          [r, g, b, a] = fill;
-        } else {
-          const i = (cy * w + cx) * 4;
-          r = src[i];
-          g = src[i + 1];
-          b = src[i + 2];
-          a = src[i + 3];
-        }
-        const premultiplied = weight * a;
-        sample[0] += r * premultiplied;
-        sample[1] += g * premultiplied;
-        sample[2] += b * premultiplied;
-        sample[3] += premultiplied;
-      }
-      const o = (oy * size.width + ox) * 4;
-      if (sample[3] > 0) {
-        dst[o] = sample[0] / sample[3];
-        dst[o + 1] = sample[1] / sample[3];
-        dst[o + 2] = sample[2] / sample[3];
-      }
-      dst[o + 3] = fillAlpha === 255 ? 255 : sample[3];
-    }
-  }
-  return out;
+  if (Math.cos(radians) < 0) return input.height;
+  return Math.min(input.height, Math.ceil((output.width - 1) * Math.abs(Math.sin(radians))) + 3);
 }
 
-/** Clockwise rotation by any whole angle: exact quarter turns, sampled otherwise. */
-export function rotateImage(image: Raster, degrees: number, fill: Rgba): Raster {
+/**
+ * Clockwise rotation by any whole angle onto the bounding canvas (Decision 15): exact quarter turns
+ * (as EXIF orientations), bilinear sampling in premultiplied alpha otherwise, exposed corners
+ * transparent when the output keeps alpha, white otherwise.
+ */
+export function rotateOps(degrees: number, input: Size, hasAlpha: boolean, fill: Rgba, stage: string): Op[] {
   const angle = degrees % 360;
-  if (angle === 0) return image;
+  if (angle === 0) return [];
   const quarter = QUARTER_TURNS[angle];
-  if (quarter) return applyOrientation(image, quarter);
-  return rotateFree(image, angle, rotatedSize(angle, image), fill);
+  if (quarter) return [orientOp(input, quarter, hasAlpha, stage)];
+  const output = rotatedSize(angle, input);
+  const bytes = 256 + ringRows(input, output, angle) * input.width * 4 + output.width * 4;
+  return [
+    op(OP.ROTATE, stage, bytes, input.width, input.height, output.width, output.height, angle, ...fill),
+  ];
 }
 
 export const rotate: StepModule<number> = {
   kind: "step",
   name: "rotate",
   parse: (params) => readBare(params, integer(0, 360), 0) % 360,
-  plan: (degrees, input) => ({ output: rotatedSize(degrees, input) }),
-  apply: (degrees, image, _geometry, context) =>
-    rotateImage(image, degrees, context.outputHasAlpha ? TRANSPARENT : WHITE),
+  plan: (degrees, input, context) => ({
+    output: rotatedSize(degrees, input),
+    addsAlpha: degrees % 90 !== 0 && context.outputHasAlpha,
+  }),
+  ops: (degrees, { input }, context) =>
+    rotateOps(degrees, input, context.hasAlpha, context.outputHasAlpha ? TRANSPARENT : WHITE, "rotate"),
 };

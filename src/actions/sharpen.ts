@@ -1,6 +1,7 @@
-import { gaussianBlur } from "../image/filters";
+import { OP, op } from "../engine/ops";
 import { integer, readBare } from "../process/params";
 import type { StepModule } from "../process/types";
+import { gaussianBytes } from "./blur";
 
 /** The unsharp mask's blur: a small Gaussian, so sharpening acts on fine detail and edges. */
 const MASK_SIGMA = 1;
@@ -17,16 +18,15 @@ export const sharpen: StepModule<number> = {
   name: "sharpen",
   parse: (params) => readBare(params, integer(50, 399)),
   plan: (_value, input) => ({ output: input }),
-  apply(value, image) {
-    // The blurred copy becomes the output in place: one raster allocated, not two.
-    const out = gaussianBlur(image, MASK_RADIUS, MASK_SIGMA);
-    const src = image.data;
-    const dst = out.data;
-    for (let i = 0; i < src.length; i += 4) {
-      dst[i] = src[i] + (value * (src[i] - dst[i])) / 100;
-      dst[i + 1] = src[i + 1] + (value * (src[i + 1] - dst[i + 1])) / 100;
-      dst[i + 2] = src[i + 2] + (value * (src[i + 2] - dst[i + 2])) / 100;
-    }
-    return out;
-  },
+  // The pixel work is wasm/src/steps/sharpen.c.
+  ops: (value, { input }) => [
+    op(
+      OP.SHARPEN,
+      "sharpen",
+      gaussianBytes(input.width, MASK_RADIUS, MASK_SIGMA),
+      input.width,
+      input.height,
+      value,
+    ),
+  ],
 };

@@ -1,13 +1,18 @@
+import { OP, op, opsBytes } from "../engine/ops";
+import type { EngineRaster, EngineSession } from "../engine/session";
 import { imageTooLarge, invalidArgument, OssError } from "../errors";
 import { DEFAULT_FONT, FontChanged } from "../fonts";
-import { createRaster, drawOver, type Raster, type Rgba, type Size, TRANSPARENT } from "../image/raster";
+import { type Raster, type Rgba, type Size, TRANSPARENT } from "../image/raster";
 import { LIMITS } from "../limits";
 import { decodeBase64Text } from "../process/base64";
 import { hexColor, integer, oneOf, type Parser, readNamed } from "../process/params";
-import type { PlanContext, StepModule } from "../process/types";
+import { parseProcess } from "../process/parse";
+import { type PixelSource, type Plan, planOps, planProcess } from "../process/plan";
+import { scriptDecode } from "../process/run";
+import type { PlanContext, Prepared, StepModule } from "../process/types";
 import { FontError } from "../text/font";
-import { renderText } from "../text/render";
-import { rotateImage } from "./rotate";
+import { renderText, type TextMask } from "../text/render";
+import { rotatedSize, rotateOps } from "./rotate";
 
 const GRAVITIES = ["nw", "north", "ne", "west", "center", "east", "sw", "south", "se"] as const;
 type Gravity = (typeof GRAVITIES)[number];
@@ -111,65 +116,134 @@ function definedOnly<T extends object>(values: T): Partial<T> {
   return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
-/** The text drawn in its colour from the glyph coverage, with its shadow, turned by `rotate`. */
-async function textRaster(mark: TextMark, context: PlanContext): Promise<Raster> {
+/** The text's coverage, drawn in JavaScript from the font's outlines (src/text/render.ts). */
+async function textMask(mark: TextMark, context: PlanContext): Promise<TextMask> {
   const draw = async () => renderText(await context.resources.font(mark.font), mark.text, mark.size);
   // A font file replaced while this isolate held it open is opened again (or its fallback is).
-  const mask = await draw()
+  return draw()
     .catch((error) => (error instanceof FontChanged ? draw() : Promise.reject(error)))
     .catch((error) => {
       if (!(error instanceof FontError)) throw error;
       throw new OssError("WatermarkError", `The font cannot draw this text: ${error.message}`);
     });
-  const offset = mark.shadow > 0 ? Math.max(1, Math.round(mark.size / 20)) : 0;
-  const out = createRaster(mask.width + offset, mask.height + offset, TRANSPARENT);
-  const paint = (colour: Rgba, alphaScale: number, dx: number, dy: number) => {
-    const layer = createRaster(mask.width, mask.height, TRANSPARENT);
-    for (let i = 0; i < mask.coverage.length; i++) {
-      const o = i * 4;
-      layer.data[o] = colour[0];
-      layer.data[o + 1] = colour[1];
-      layer.data[o + 2] = colour[2];
-      layer.data[o + 3] = mask.coverage[i] * alphaScale;
-    }
-    drawOver(out, layer, dx, dy);
-  };
-  if (offset) paint([0, 0, 0, 255], mark.shadow / 100, offset, offset);
-  paint(mark.color, 1, 0, 0);
-  return rotateImage(out, mark.rotate, TRANSPARENT);
 }
 
-async function imageRaster(mark: ImageMark, base: Size, context: PlanContext): Promise<Raster> {
-  let process = mark.process;
-  if (mark.percent !== undefined) {
-    // P_ sizes the mark within that percentage of the base image, enlarging if need be.
-    const width = Math.max(1, Math.round((base.width * mark.percent) / 100));
-    const height = Math.max(1, Math.round((base.height * mark.percent) / 100));
-    process = `${process}/resize,w_${width},h_${height},limit_0`;
+/** The process string of an image mark: its own pre-processing, and `P_` sized from the base. */
+function imageProcess(mark: ImageMark, base: Size): string {
+  if (mark.percent === undefined) return mark.process;
+  // P_ sizes the mark within that percentage of the base image, enlarging if need be.
+  const width = Math.max(1, Math.round((base.width * mark.percent) / 100));
+  const height = Math.max(1, Math.round((base.height * mark.percent) / 100));
+  return `${mark.process}/resize,w_${width},h_${height},limit_0`;
+}
+
+/** What a watermark reads before the engine runs: the mark image's plan and bytes, the text's mask. */
+interface PreparedMark extends Prepared {
+  readonly image?: { readonly plan: Plan; readonly bytes: Uint8Array; readonly pixels?: Raster };
+  readonly text?: { readonly mask: TextMask; readonly size: Size; readonly shadowOffset: number };
+  /** The finished mark's size, which places it. */
+  readonly size: Size;
+}
+
+const shadowOffset = (mark: TextMark) => (mark.shadow > 0 ? Math.max(1, Math.round(mark.size / 20)) : 0);
+
+/** Image and text side by side (`order`, `interval`): the combined size. */
+function besideSize(first: Size, second: Size, interval: number): Size {
+  return { width: first.width + interval + second.width, height: Math.max(first.height, second.height) };
+}
+
+const rgbaBytes = (size: Size) => size.width * size.height * 4;
+
+async function prepareMark(
+  options: WatermarkOptions,
+  base: Size,
+  context: PlanContext,
+): Promise<PreparedMark> {
+  let bytes = 0;
+  let image: PreparedMark["image"];
+  let text: PreparedMark["text"];
+  if (options.image) {
+    const object = await context.resources.object(options.image.key);
+    const actions = parseProcess(imageProcess(options.image, base)).actions;
+    const plan = planProcess(actions, object.header, context.resources, { capture: true });
+    const pixels = await scriptDecode(plan, object.bytes);
+    image = { plan, bytes: object.bytes, pixels };
+    bytes += plan.estimatedBytes + (pixels ? rgbaBytes(pixels) : 0);
   }
-  return context.resources.image(mark.key, process);
+  if (options.text) {
+    const mask = await textMask(options.text, context);
+    const offset = shadowOffset(options.text);
+    const drawn = { width: mask.width + offset, height: mask.height + offset };
+    const size = rotatedSize(options.text.rotate, drawn);
+    text = { mask, size, shadowOffset: offset };
+    // The coverage, the drawn text, and its turned copy (with the turn's own rows).
+    bytes +=
+      mask.width * mask.height + rgbaBytes(drawn) + rgbaBytes(size) + opsBytes(turnOps(options.text, drawn));
+  }
+  const sizes = [image?.plan.outputSize, text?.size].filter((size): size is Size => size !== undefined);
+  const size = sizes.length === 2 ? besideSize(sizes[0], sizes[1], options.interval) : (sizes[0] as Size);
+  if (sizes.length === 2) bytes += rgbaBytes(size);
+  return { bytes, image, text, size };
 }
 
-/** Image and text side by side (`order`, `interval`), aligned vertically by `align`. */
-function besideEachOther(
-  first: Raster,
-  second: Raster,
-  interval: number,
-  align: WatermarkOptions["align"],
-): Raster {
-  const height = Math.max(first.height, second.height);
-  const out = createRaster(first.width + interval + second.width, height, TRANSPARENT);
-  const top = (part: Raster) =>
-    align === "top" ? 0 : align === "middle" ? Math.floor((height - part.height) / 2) : height - part.height;
-  drawOver(out, first, 0, top(first));
-  drawOver(out, second, first.width + interval, top(second));
-  return out;
-}
+const turnOps = (mark: TextMark, drawn: Size) =>
+  rotateOps(mark.rotate, drawn, true, TRANSPARENT, "watermark");
 
-function withOpacity(mark: Raster, opacity: number): Raster {
-  if (opacity === 100) return mark;
-  const data = mark.data;
-  for (let i = 3; i < data.length; i += 4) data[i] = (data[i] * opacity) / 100;
+/** Builds the mark in engine memory (inside the engine call), opacity applied. */
+function buildMark(options: WatermarkOptions, prepared: PreparedMark, session: EngineSession): EngineRaster {
+  const { exports } = session.engine;
+  let pictured: EngineRaster | undefined;
+  let written: EngineRaster | undefined;
+  if (prepared.image) {
+    const { plan, bytes, pixels } = prepared.image;
+    const source: PixelSource = pixels
+      ? {
+          raster: {
+            pointer: session.put(
+              new Uint8Array(pixels.data.buffer, pixels.data.byteOffset, pixels.data.byteLength),
+            ),
+            width: pixels.width,
+            height: pixels.height,
+          },
+        }
+      : { source: session.engine.addSource(bytes) };
+    const { pointer } = session.run(planOps(plan, session, [], source));
+    pictured = { pointer, ...plan.outputSize };
+  }
+  if (prepared.text && options.text) {
+    const { mask, shadowOffset: offset } = prepared.text;
+    const { color, shadow } = options.text;
+    const coverage = session.put(mask.coverage);
+    const drawnPointer = session.own(
+      exports.mark_text(coverage, mask.width, mask.height, color[0], color[1], color[2], shadow, offset),
+    );
+    const drawn: EngineRaster = {
+      pointer: drawnPointer,
+      width: mask.width + offset,
+      height: mask.height + offset,
+    };
+    const turns = turnOps(options.text, drawn);
+    written = turns.length
+      ? session.capture([session.rasterSource(drawn, "watermark"), ...turns], prepared.text.size)
+      : drawn;
+  }
+  let mark = (pictured ?? written) as EngineRaster;
+  if (pictured && written) {
+    const [first, second] = options.textFirst ? [written, pictured] : [pictured, written];
+    const align = options.align === "top" ? 0 : options.align === "middle" ? 1 : 2;
+    const pointer = exports.mark_beside(
+      first.pointer,
+      first.width,
+      first.height,
+      second.pointer,
+      second.width,
+      second.height,
+      options.interval,
+      align,
+    );
+    mark = { pointer: session.own(pointer), ...prepared.size };
+  }
+  exports.mark_opacity(mark.pointer, mark.width, mark.height, options.opacity);
   return mark;
 }
 
@@ -199,7 +273,7 @@ const margin = integer(0, 4096);
  * `watermark`: image, text, or both (reference §14), placed by gravity and margins or tiled over
  * the image, with opacity `t`. Draws onto its input, which no later step reuses.
  */
-export const watermark: StepModule<WatermarkOptions> = {
+export const watermark: StepModule<WatermarkOptions, PreparedMark> = {
   kind: "step",
   name: "watermark",
   maxPerProcess: 3,
@@ -255,26 +329,29 @@ export const watermark: StepModule<WatermarkOptions> = {
   },
   references: (options) => (options.image ? [options.image.key] : []),
   plan: (_options, input) => ({ output: input }),
-  async apply(options, image, { input }, context) {
-    const pictured = options.image && (await imageRaster(options.image, input, context));
-    const written = options.text && (await textRaster(options.text, context));
-    const mark = withOpacity(
-      pictured && written
-        ? options.textFirst
-          ? besideEachOther(written, pictured, options.interval, options.align)
-          : besideEachOther(pictured, written, options.interval, options.align)
-        : ((pictured ?? written) as Raster),
-      options.opacity,
-    );
-    if (options.tile) {
-      for (let top = 0; top < image.height; top += mark.height + options.padY) {
-        for (let left = 0; left < image.width; left += mark.width + options.padX)
-          drawOver(image, mark, left, top);
-      }
-      return image;
-    }
-    const { left, top } = position(options, image, mark);
-    drawOver(image, mark, left, top);
-    return image;
+  prepare: (options, { input }, context) => prepareMark(options, input, context),
+  ops(options, { input }, context, prepared) {
+    // While planning there is no mark yet: a placeholder op counts the same (the mark is prepared's).
+    const size = prepared?.size ?? { width: 1, height: 1 };
+    const mark =
+      prepared && context.session ? buildMark(options, prepared, context.session) : { pointer: 0, ...size };
+    const { left, top } = options.tile ? { left: 0, top: 0 } : position(options, input, mark);
+    return [
+      op(
+        OP.WATERMARK,
+        "watermark",
+        256,
+        input.width,
+        input.height,
+        mark.pointer,
+        mark.width,
+        mark.height,
+        options.tile ? 1 : 0,
+        left,
+        top,
+        options.padX,
+        options.padY,
+      ),
+    ];
   },
 };

@@ -1,6 +1,6 @@
 import { badRequest } from "../errors";
 import { hasTransparency, type Raster } from "../image/raster";
-import { type Decoder, type Encoder, fullFrameBytes } from "./types";
+import type { ScriptDecoder, ScriptEncoder } from "./types";
 
 const FILE_HEADER = 14;
 const INFO_HEADER = 40;
@@ -20,9 +20,9 @@ interface ChannelMasks {
 const BGRA: ChannelMasks = { red: 0x00ff0000, green: 0x0000ff00, blue: 0x000000ff, alpha: 0xff000000 };
 
 /** Uncompressed 24- and 32-bit BMP (BI_RGB or BI_BITFIELDS), bottom-up or top-down. */
-export const bmpDecoder: Decoder = {
-  decodesRegions: false,
-  memoryBytes: fullFrameBytes(4),
+export const bmpDecoder: ScriptDecoder = {
+  inEngine: false,
+  bytesPerPixel: 4,
   async decode(bytes) {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const dataOffset = view.getUint32(10, true);
@@ -86,7 +86,8 @@ function channel(pixel: number, mask: number): number {
 }
 
 /** 24-bit BMP for opaque images; 32-bit with an alpha mask (V4 header) when there is transparency. */
-export const bmpEncoder: Encoder = {
+export const bmpEncoder: ScriptEncoder = {
+  inEngine: false,
   hasAlpha: true,
   maxSide: 2 ** 31 - 1,
   bytesPerPixel: 4,

@@ -1,6 +1,6 @@
 import { badRequest } from "../errors";
 import type { Raster } from "../image/raster";
-import { concatenate, type Decoder, fullFrameBytes, type OutputTraits } from "./types";
+import { concatenate, type OutputTraits, type ScriptDecoder } from "./types";
 
 /** One frame of an animation, composited onto the full logical screen as viewers show it. */
 export interface GifFrame {
@@ -288,10 +288,10 @@ function lzwDecode(data: Uint8Array, minCodeSize: number, pixelCount: number): U
 }
 
 /** First frame only: what every non-animated output is made from. */
-export const gifDecoder: Decoder = {
-  decodesRegions: false,
+export const gifDecoder: ScriptDecoder = {
+  inEngine: false,
   // The screen canvas, the frame copy, the saved screen for "restore previous", and the indices.
-  memoryBytes: fullFrameBytes(13),
+  bytesPerPixel: 13,
   async decode(bytes) {
     const [frame] = decodeGifFrames(bytes, 1);
     return frame.image;
@@ -299,7 +299,7 @@ export const gifDecoder: Decoder = {
 };
 
 /** GIF is written only for GIF sources, frame by frame with each frame's own palette. */
-export const gifOutput: OutputTraits = {
+export const gifOutput: OutputTraits & { readonly bytesPerPixel: number } = {
   hasAlpha: true,
   maxSide: 65535,
   // The index buffer, and the compressed frame kept until the whole file is written.

@@ -1,7 +1,8 @@
+import { OP, op } from "../engine/ops";
+import { resampleOp } from "../engine/stages";
 import type { ImageHeader } from "../image/header";
 import type { Rect, Size } from "../image/raster";
-import { decodeJpegRegion, encodeJpeg } from "./engine";
-import type { Decoder, Encoder } from "./types";
+import type { DecodeRequest, EngineDecoder, EngineEncoder } from "./types";
 
 /** libjpeg's DCT scalings, smallest first: 1/8, 1/4, 1/2 (then 1/1). */
 const DCT_DENOMINATORS = [8, 4, 2];
@@ -18,50 +19,110 @@ export function dctDenominator(region: Rect, size: Size): number {
   );
 }
 
-/** The engine's stack, its two 64 KiB I/O buffers and libjpeg's tables. */
-const ENGINE_FIXED_BYTES = 1024 * 1024;
-/** libjpeg's row buffers per pixel of scaled width (components x DCT rows x upsampling). */
+/** libjpeg's scaled size: jdiv_round_up(side, denominator). */
+const scaled = (side: number, denominator: number) => Math.ceil(side / denominator);
+
+/** The decoder's 64 KiB input buffer, its structures and Huffman tables. */
+const DECODER_FIXED_BYTES = 160 * 1024;
+/**
+ * libjpeg's row buffers per column of scaled output: components x (2 x DCT rows of context) x
+ * upsampling, plus the output colour conversion (measured: under 100 at 4:2:0).
+ */
 const DECODER_BYTES_PER_COLUMN = 128;
-/** The resampler's reduced rows per output column (up to 16 taps of 4 x 16-bit values). */
-const RESAMPLER_BYTES_PER_COLUMN = 128;
+/** The strip of rows pushed at a time (wasm/src/codecs/jpeg.c STRIP_ROWS), RGBA. */
+const STRIP_BYTES_PER_COLUMN = 16 * 4;
 /** A multi-scan JPEG's coefficients: 64 16-bit values per block, all held until the last scan. */
 const COEFFICIENT_BYTES_PER_BLOCK = 128;
 
+/** The decoder alone: what libjpeg holds to push the rows of `columns` scaled columns. */
+export function jpegDecoderBytes(header: ImageHeader, columns: number): number {
+  const coefficients = header.jpegMultiScan ? (header.jpegBlocks ?? 0) * COEFFICIENT_BYTES_PER_BLOCK : 0;
+  return DECODER_FIXED_BYTES + coefficients + (DECODER_BYTES_PER_COLUMN + STRIP_BYTES_PER_COLUMN) * columns;
+}
+
 /**
- * The codec engine's JPEG decoder: only the rows and iMCU columns of the region, DCT-scaled,
- * resampled while streaming; the source stays in JS and is read in 64 KiB chunks. Single-scan
- * JPEGs need memory for the output alone, whatever their size; progressive and other multi-scan
- * ones hold every coefficient. CMYK/YCCK are converted to RGB (Adobe's inverted inks) inside the engine.
+ * The codec engine's JPEG decoder: only the rows and iMCU columns of the region, DCT-scaled by up
+ * to 1/8 when the size asks for less, then resampled to the size as rows stream out. Single-scan
+ * JPEGs need memory for a few rows whatever their size; progressive and other multi-scan ones hold
+ * every coefficient. CMYK/YCCK are converted to RGB (Adobe's inverted inks) inside the engine.
  */
-export const jpegDecoder: Decoder = {
-  decodesRegions: true,
-  memoryBytes(header, { region, size }) {
-    const scaledWidth = Math.ceil(header.width / dctDenominator(region, size));
-    const coefficients = header.jpegMultiScan ? (header.jpegBlocks ?? 0) * COEFFICIENT_BYTES_PER_BLOCK : 0;
-    return (
-      ENGINE_FIXED_BYTES +
-      coefficients +
-      DECODER_BYTES_PER_COLUMN * scaledWidth +
-      RESAMPLER_BYTES_PER_COLUMN * size.width +
-      // the result in the engine's heap, then its copy in JS
-      8 * size.width * size.height
+export const jpegDecoder: EngineDecoder = {
+  inEngine: true,
+  ops(header, { region, size }: DecodeRequest, source) {
+    const denominator = dctDenominator(region, size);
+    const fullWidth = scaled(header.width, denominator);
+    const fullHeight = scaled(header.height, denominator);
+    // The scaled pixels that cover the region, and where the region lies among them.
+    const x0 = Math.floor(region.x / denominator);
+    const y0 = Math.floor(region.y / denominator);
+    const x1 = Math.min(fullWidth, Math.ceil((region.x + region.width) / denominator));
+    const y1 = Math.min(fullHeight, Math.ceil((region.y + region.height) / denominator));
+    const pushed = { width: x1 - x0, height: y1 - y0 };
+    const decode = op(
+      OP.DECODE_JPEG,
+      "decode",
+      jpegDecoderBytes(header, pushed.width),
+      source,
+      denominator,
+      x0,
+      y0,
+      pushed.width,
+      pushed.height,
     );
-  },
-  async decode(bytes, _header: ImageHeader, { region, size }) {
-    return decodeJpegRegion(bytes, dctDenominator(region, size), region, size);
+    const window = {
+      x: region.x / denominator - x0,
+      y: region.y / denominator - y0,
+      width: region.width / denominator,
+      height: region.height / denominator,
+    };
+    const exact =
+      window.x === 0 &&
+      window.y === 0 &&
+      pushed.width === size.width &&
+      pushed.height === size.height &&
+      window.width === size.width &&
+      window.height === size.height;
+    return exact ? [decode] : [decode, resampleOp(pushed, size, false, "decode", window)];
   },
 };
 
 const DEFAULT_QUALITY = 85;
+/** The encoder's 64 KiB output buffer, structures and tables. */
+const ENCODER_FIXED_BYTES = 160 * 1024;
+/** Row buffers per column: 3 components x 16 rows of context (4:2:0), downsampled copies. */
+const ENCODER_BYTES_PER_COLUMN = 112;
 
-export const jpegEncoder: Encoder = {
+/** 8x8 blocks of a w x h image at 4:2:0: per 16x16 MCU four luma and two chroma blocks. */
+const blocks420 = ({ width, height }: Size) => Math.ceil(width / 16) * Math.ceil(height / 16) * 6;
+
+/** libjpeg's whole-image coefficients, which optimised Huffman tables and progressive output need. */
+export const jpegCoefficientBytes = (size: Size) => blocks420(size) * COEFFICIENT_BYTES_PER_BLOCK;
+
+/**
+ * Baseline or progressive JPEG: Annex K tables at the quality, 4:2:0, no JFIF segment. Huffman
+ * tables are optimised (files ~5-10% smaller) when the whole image's coefficients fit the budget;
+ * progressive output always needs them. Transparent pixels are composited on white.
+ */
+export const jpegEncoder: EngineEncoder = {
+  inEngine: true,
   hasAlpha: false,
   maxSide: 65535,
-  // The RGBA copy in the engine's heap (4), a progressive encoder's coefficients (3 at 4:2:0),
-  // and the row and output buffers.
-  bytesPerPixel: 8,
-  async encode(image, { quality, progressive }) {
+  op(size, { quality, progressive }, hasAlpha, _source, budgetBytes) {
     const level = typeof quality === "number" ? quality : quality === "lossless" ? 100 : DEFAULT_QUALITY;
-    return encodeJpeg(image, level, progressive);
+    const streaming = ENCODER_FIXED_BYTES + (ENCODER_BYTES_PER_COLUMN + (hasAlpha ? 3 : 0)) * size.width;
+    const coefficients = jpegCoefficientBytes(size);
+    // Optimised tables only when the coefficients leave room: a quarter of the budget at most.
+    const optimise = progressive || coefficients <= budgetBytes / 4;
+    return op(
+      OP.ENCODE_JPEG,
+      "encode",
+      streaming + (optimise ? coefficients : 0),
+      size.width,
+      size.height,
+      level,
+      progressive ? 1 : 0,
+      optimise ? 1 : 0,
+      hasAlpha ? 1 : 0,
+    );
   },
 };

@@ -1,23 +1,24 @@
 import PNG_CODEC from "@jsquash/png/codec/pkg/squoosh_png_bg.wasm";
 import { decode as decodePng, init as initPngDecoder } from "@jsquash/png/decode";
 import encodePng, { init as initPngEncoder } from "@jsquash/png/encode";
-import { asRaster, type Decoder, type Encoder, fullFrameBytes, once, wholeBuffer } from "./types";
+import { asRaster, once, type ScriptDecoder, type ScriptEncoder, wholeBuffer } from "./types";
 
 // The decoder and encoder share one wasm-bindgen module; each entry point keeps its own init guard.
 const decoderReady = once(() => initPngDecoder(PNG_CODEC));
 const encoderReady = once(() => initPngEncoder(PNG_CODEC));
 
-export const pngDecoder: Decoder = {
-  decodesRegions: false,
+export const pngDecoder: ScriptDecoder = {
+  inEngine: false,
   // 16-bit sources are expanded inside WASM before conversion to 8-bit RGBA.
-  memoryBytes: fullFrameBytes(12),
+  bytesPerPixel: 12,
   async decode(bytes) {
     await decoderReady();
     return asRaster(await decodePng(wholeBuffer(bytes)));
   },
 };
 
-export const pngEncoder: Encoder = {
+export const pngEncoder: ScriptEncoder = {
+  inEngine: false,
   hasAlpha: true,
   maxSide: 2 ** 31 - 1,
   bytesPerPixel: 8,

@@ -1,3 +1,4 @@
+import type { Op } from "../engine/ops";
 import type { ImageHeader } from "../image/header";
 import type { Raster, Rect, Size } from "../image/raster";
 
@@ -7,34 +8,32 @@ export interface DecodeRequest {
   readonly size: Size;
 }
 
-/** The whole stored image at full size: what decoders that cannot do better always decode. */
+/** The whole stored image at full size. */
 export const wholeImage = (header: ImageHeader): DecodeRequest => ({
   region: { x: 0, y: 0, width: header.width, height: header.height },
   size: { width: header.width, height: header.height },
 });
 
-export interface Decoder {
-  /**
-   * True when `decode` honours the request (the JPEG engine decodes only the region, scaled
-   * down in the DCT and resampled to the size as rows stream out). Other decoders return the
-   * whole image at full size, and the pipeline crops and resizes after them.
-   */
-  readonly decodesRegions: boolean;
-  /**
-   * Peak bytes the decode holds, the returned RGBA image included, counting WASM memory (which
-   * never shrinks) and any copy of the source it makes.
-   */
-  memoryBytes(header: ImageHeader, request: DecodeRequest, sourceBytes: number): number;
-  decode(bytes: Uint8Array, header: ImageHeader, request: DecodeRequest): Promise<Raster>;
+/**
+ * A format the engine decodes: its ops push `request.size` pixels of `request.region` (the
+ * decoder itself, then whatever crop and resampling it cannot do while decoding).
+ */
+export interface EngineDecoder {
+  readonly inEngine: true;
+  ops(header: ImageHeader, request: DecodeRequest, source: number): readonly Op[];
 }
 
 /**
- * The memory of a decoder that copies the source into its WASM heap and decodes the full frame:
- * `bytesPerPixel` of the full image (heap and JS copy, as measured for that codec).
+ * A format still decoded outside the engine (to whole RGBA frames in JavaScript), whose pixels the
+ * engine then takes: counted at `bytesPerPixel` of the source frame, JavaScript's copy included.
  */
-export function fullFrameBytes(bytesPerPixel: number): Decoder["memoryBytes"] {
-  return (header, _request, sourceBytes) => sourceBytes + bytesPerPixel * header.width * header.height;
+export interface ScriptDecoder {
+  readonly inEngine: false;
+  readonly bytesPerPixel: number;
+  decode(bytes: Uint8Array, header: ImageHeader): Promise<Raster>;
 }
+
+export type Decoder = EngineDecoder | ScriptDecoder;
 
 export interface EncodeOptions {
   /** 1..100, or lossless (WebP, AVIF); undefined means the encoder's default. */
@@ -47,14 +46,24 @@ export interface OutputTraits {
   readonly hasAlpha: boolean;
   /** Largest side the format can store. */
   readonly maxSide: number;
-  /** Bytes held per output pixel (per frame) while encoding. */
-  readonly bytesPerPixel: number;
 }
 
-/** Encodes a still image. GIF output is written frame by frame instead (see codecs/gif.ts). */
-export interface Encoder extends OutputTraits {
+/** A format the engine writes: its op is the sink of the run. */
+export interface EngineEncoder extends OutputTraits {
+  readonly inEngine: true;
+  /** `hasAlpha`: the pixels may have transparency; `source`: the source image's header. */
+  op(size: Size, options: EncodeOptions, hasAlpha: boolean, source: ImageHeader, budgetBytes: number): Op;
+}
+
+/** A format still written outside the engine, from a captured RGBA frame. */
+export interface ScriptEncoder extends OutputTraits {
+  readonly inEngine: false;
+  /** Bytes per pixel held while encoding, besides the captured frame. */
+  readonly bytesPerPixel: number;
   encode(image: Raster, options: EncodeOptions): Promise<Uint8Array>;
 }
+
+export type Encoder = EngineEncoder | ScriptEncoder;
 
 /** Starts an asynchronous initialisation on first use and shares it afterwards. */
 export function once<T>(start: () => Promise<T>): () => Promise<T> {

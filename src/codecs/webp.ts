@@ -2,7 +2,7 @@ import WEBP_DECODER from "@jsquash/webp/codec/dec/webp_dec.wasm";
 import WEBP_ENCODER from "@jsquash/webp/codec/enc/webp_enc_simd.wasm";
 import decodeWebp, { init as initWebpDecoder } from "@jsquash/webp/decode";
 import encodeWebp, { init as initWebpEncoder } from "@jsquash/webp/encode";
-import { asRaster, type Decoder, type Encoder, fullFrameBytes, once, wholeBuffer } from "./types";
+import { asRaster, once, type ScriptDecoder, type ScriptEncoder, wholeBuffer } from "./types";
 
 const decoderReady = once(() => initWebpDecoder(WEBP_DECODER));
 // workerd supports WASM SIMD, so @jsquash/webp picks its SIMD build; it must get that module.
@@ -10,9 +10,9 @@ const encoderReady = once(async () => {
   await initWebpEncoder(WEBP_ENCODER);
 });
 
-export const webpDecoder: Decoder = {
-  decodesRegions: false,
-  memoryBytes: fullFrameBytes(10),
+export const webpDecoder: ScriptDecoder = {
+  inEngine: false,
+  bytesPerPixel: 10,
   async decode(bytes) {
     await decoderReady();
     return asRaster(await decodeWebp(wholeBuffer(bytes)));
@@ -21,7 +21,8 @@ export const webpDecoder: Decoder = {
 
 const DEFAULT_QUALITY = 85;
 
-export const webpEncoder: Encoder = {
+export const webpEncoder: ScriptEncoder = {
+  inEngine: false,
   hasAlpha: true,
   maxSide: 16383,
   bytesPerPixel: 10,

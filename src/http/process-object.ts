@@ -1,5 +1,6 @@
 import type { BucketConfig, ServiceConfig } from "../config";
 import type { Deadline } from "../deadline";
+import { engineMemoryMiB } from "../engine/instance";
 import { invalidArgument, OssError } from "../errors";
 import { decodeBase64Text } from "../process/base64";
 import { parseProcess } from "../process/parse";
@@ -80,7 +81,7 @@ export async function processObject(
 
   const source = await openSource(bucket.store, key);
   const bytes = new Uint8Array(await source.arrayBuffer());
-  const timings = new Timings();
+  const timings = new Timings(engineMemoryMiB);
   const output = await runProcess(
     parsed,
     bytes,

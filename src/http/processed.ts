@@ -1,6 +1,7 @@
 import { EDGE_CACHE_CONTROL, variantCacheKey, variantEtag } from "../cache";
 import type { BucketConfig } from "../config";
 import type { Deadline } from "../deadline";
+import { engineMemoryMiB } from "../engine/instance";
 import { OssError } from "../errors";
 import { r2FontStore } from "../fonts";
 import { checkSourceBytes } from "../limits";
@@ -29,7 +30,7 @@ export async function serveProcessed(req: ProcessedRequest): Promise<Response> {
   const { bucket, key, process, request } = req;
   // One read serves both outcomes: its metadata makes the cache key, and its body (streamed only
   // when read) is the source on a miss. A HEAD first would cost every miss a second R2 operation.
-  const timings = new Timings();
+  const timings = new Timings(engineMemoryMiB);
   const source = await timings.measure("read", () => openSource(bucket.store, key));
   let bodyRead = false;
   try {

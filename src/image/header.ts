@@ -10,6 +10,8 @@ export interface ImageHeader {
   readonly height: number;
   readonly frames: number;
   readonly exif: Exif;
+  /** The pixels may have transparency (an alpha channel or a transparent colour); JPEG never. */
+  readonly hasAlpha: boolean;
   /** Estimated IJG quality (1..100) of a JPEG source, from its luminance quantisation table. */
   readonly jpegQuality?: number;
   /** Colour components of a JPEG source (1 grey, 3 YCbCr/RGB, 4 CMYK/YCCK). */
@@ -39,7 +41,9 @@ export function readHeader(bytes: Uint8Array): ImageHeader {
   if (bytes.length >= 6 && (ascii(0, 6) === "GIF87a" || ascii(0, 6) === "GIF89a"))
     return readGif(bytes, view);
   if (bytes.length >= 26 && ascii(0, 2) === "BM") {
-    return header("bmp", view.getInt32(18, true), Math.abs(view.getInt32(22, true)));
+    return header("bmp", view.getInt32(18, true), Math.abs(view.getInt32(22, true)), {
+      hasAlpha: view.getUint16(28, true) === 32,
+    });
   }
   if (bytes.length >= 8 && (ascii(0, 4) === "II*\0" || ascii(0, 4) === "MM\0*")) {
     const exif = readExif(bytes);
@@ -58,7 +62,8 @@ function header(
   extra: Partial<Omit<ImageHeader, "format" | "width" | "height">> = {},
 ): ImageHeader {
   if (!(width > 0 && height > 0)) throw damaged(`${format} header gives no valid size`);
-  return { format, width, height, frames: 1, exif: NO_EXIF, ...extra };
+  // Unknown is taken as transparent: planning then never drops an alpha channel that is there.
+  return { format, width, height, frames: 1, exif: NO_EXIF, hasAlpha: format !== "jpg", ...extra };
 }
 
 const SOF_MARKERS = new Set([0xc0, 0xc1, 0xc2, 0xc3, 0xc5, 0xc6, 0xc7, 0xc9, 0xca, 0xcb, 0xcd, 0xce, 0xcf]);
@@ -185,16 +190,19 @@ function readPng(bytes: Uint8Array, view: DataView): ImageHeader {
   if (bytes.length < 33 || String.fromCharCode(...bytes.subarray(12, 16)) !== "IHDR")
     throw damaged("PNG without IHDR");
   let frames = 1;
+  // Colour types 4 and 6 carry alpha; a tRNS chunk makes a colour (or palette entries) transparent.
+  let hasAlpha = bytes[25] === 4 || bytes[25] === 6;
   let pos = 8;
   while (pos + 12 <= bytes.length) {
     const length = view.getUint32(pos);
     const type = String.fromCharCode(...bytes.subarray(pos + 4, pos + 8));
     if (type === "acTL" && length >= 8 && pos + 16 <= bytes.length)
       frames = Math.max(1, view.getUint32(pos + 8));
+    if (type === "tRNS") hasAlpha = true;
     if (type === "IDAT" || type === "IEND") break;
     pos += 12 + length;
   }
-  return header("png", view.getUint32(16), view.getUint32(20), { frames });
+  return header("png", view.getUint32(16), view.getUint32(20), { frames, hasAlpha });
 }
 
 function readWebp(bytes: Uint8Array, view: DataView): ImageHeader {
@@ -202,12 +210,14 @@ function readWebp(bytes: Uint8Array, view: DataView): ImageHeader {
   let height = 0;
   let frames = 0;
   let exif = NO_EXIF;
+  let hasAlpha = false;
   let pos = 12;
   while (pos + 8 <= bytes.length) {
     const type = String.fromCharCode(...bytes.subarray(pos, pos + 4));
     const length = view.getUint32(pos + 4, true);
     const data = pos + 8;
     if (type === "VP8X" && data + 10 <= bytes.length) {
+      hasAlpha = (bytes[data] & 0x10) !== 0;
       width = 1 + (view.getUint32(data + 4, true) & 0xffffff);
       height = 1 + (view.getUint32(data + 7, true) & 0xffffff);
     } else if (type === "VP8 " && data + 10 <= bytes.length && !width) {
@@ -217,6 +227,7 @@ function readWebp(bytes: Uint8Array, view: DataView): ImageHeader {
       const bits = view.getUint32(data + 1, true);
       width = 1 + (bits & 0x3fff);
       height = 1 + ((bits >> 14) & 0x3fff);
+      hasAlpha = ((bits >>> 28) & 1) === 1;
     } else if (type === "ANMF") {
       frames++;
     } else if (type === "EXIF" && data + length <= bytes.length) {
@@ -226,7 +237,7 @@ function readWebp(bytes: Uint8Array, view: DataView): ImageHeader {
     }
     pos = data + length + (length & 1);
   }
-  return header("webp", width, height, { frames: Math.max(1, frames), exif });
+  return header("webp", width, height, { frames: Math.max(1, frames), exif, hasAlpha });
 }
 
 const AVIF_BRANDS = new Set(["avif", "avis"]);

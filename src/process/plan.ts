@@ -1,39 +1,82 @@
 import { decoderFor, outputFor } from "../codecs";
-import { type DecodeRequest, type OutputTraits, wholeImage } from "../codecs/types";
+import { gifOutput } from "../codecs/gif";
+import {
+  type DecodeRequest,
+  type Decoder,
+  type Encoder,
+  type OutputTraits,
+  wholeImage,
+} from "../codecs/types";
+import { type Op, opsBytes } from "../engine/ops";
+import {
+  captureOp,
+  cropOp,
+  meanOp,
+  orientedSize,
+  orientFrameBytes,
+  orientOp,
+  rasterOp,
+  resampleOp,
+} from "../engine/stages";
 import { imageTooLarge } from "../errors";
 import type { ImageFormat } from "../image/format";
 import type { ImageHeader } from "../image/header";
 import { storedRect } from "../image/orient";
 import type { Rect, Size } from "../image/raster";
-import { checkOutputSize, checkSourceSize, stepBytes } from "../limits";
-import type { BoundAction, OutputSettings, PlanContext, Resources, StepGeometry } from "./types";
+import { checkFormatSide, checkSourceSize } from "../limits";
+import type {
+  BoundAction,
+  OutputSettings,
+  PlanContext,
+  Prepared,
+  Resources,
+  StepContext,
+  StepGeometry,
+} from "./types";
 
 type StepAction = Extract<BoundAction, { kind: "step" }>;
 
 export interface PlannedStep {
   readonly action: StepAction;
   readonly geometry: StepGeometry;
+  /** The step's input may have transparency. */
+  readonly hasAlpha: boolean;
   readonly region?: Rect;
   readonly resamplesTo?: Size;
+  /** The decoder already resampled the input to `resamplesTo` (a leading resize). */
+  readonly inputResampled?: boolean;
 }
 
-/** Everything decided before a pixel moves: sizes, decode scale, output encoding, memory. */
+/** Everything decided before a pixel moves: sizes, decode scale, steps, output, memory. */
 export interface Plan {
   readonly context: PlanContext;
+  readonly header: ImageHeader;
+  readonly decoder: Decoder;
   /** What the decoder delivers: a region of the stored image at a size (shrink-on-load). */
   readonly decode: DecodeRequest;
-  /** EXIF orientation to apply after decoding (1 = none). */
+  /** EXIF orientation applied after decoding (1 = none), and in how many band passes. */
   readonly orientation: number;
-  /** The steps left to run after decoding: a leading crop the decoder did is not among them. */
+  readonly orientPasses: number;
+  /** The steps left after decoding: a leading crop and resize the decoder does are not among them. */
   readonly steps: readonly PlannedStep[];
   readonly outputFormat: ImageFormat;
   readonly output: OutputTraits;
+  readonly encoder?: Encoder;
   readonly outputSize: Size;
+  /** The pixels may have transparency (JPEG output then composites them on white). */
+  readonly hasAlpha: boolean;
   /** An animated GIF that stays animated: every frame goes through the steps. */
   readonly animated: boolean;
   readonly quality?: number | "lossless";
   readonly progressive: boolean;
+  /**
+   * What the run ends in: the output's encoder; the mean colour for a report that reads pixels
+   * (average-hue); or the pixels kept in engine memory (a watermark's mark).
+   */
+  readonly sink: "encoder" | "mean" | "capture";
+  /** Engine memory the run needs at its peak, besides what steps prepare (watermark marks). */
   readonly estimatedBytes: number;
+  readonly budgetBytes: number;
 }
 
 /** Used when the source format cannot be written (Decision 1). */
@@ -42,91 +85,156 @@ const FALLBACK_FORMAT: ImageFormat = "jpg";
 export function planProcess(
   actions: readonly BoundAction[],
   header: ImageHeader,
-  sourceBytes: number,
-  budgetBytes: number,
   resources: Resources,
+  { capture = false } = {},
 ): Plan {
   checkSourceSize(header);
   const decoder = decoderFor(header.format);
+  const budgetBytes = resources.memoryBudgetBytes;
 
   const settings: OutputSettings = { progressive: false, autoOrient: true };
   for (const action of actions) if (action.kind === "setting") action.configure(settings);
 
   const outputFormat = settings.format ?? (outputFor(header.format) ? header.format : FALLBACK_FORMAT);
-  const outputTraits = outputFor(outputFormat) as OutputTraits;
-  const context: PlanContext = { source: header, outputHasAlpha: outputTraits.hasAlpha, resources };
+  const output = outputFor(outputFormat) as OutputTraits;
+  const context: PlanContext = { source: header, outputHasAlpha: output.hasAlpha, resources };
 
   const orientation = settings.autoOrient ? header.exif.orientation : 1;
-  const upright: Size =
-    orientation >= 5
-      ? { width: header.height, height: header.width }
-      : { width: header.width, height: header.height };
+  const upright = orientedSize(header, orientation);
 
   const planned: PlannedStep[] = [];
-  let current = upright;
+  let current: Size = upright;
+  let hasAlpha = header.hasAlpha;
   for (const action of actions) {
     if (action.kind !== "step") continue;
-    const { output, resamplesTo, region } = action.plan(current, context);
-    checkOutputSize(output, outputTraits.maxSide);
-    planned.push({ action, geometry: { input: current, output }, resamplesTo, region });
-    current = output;
+    const { output: size, resamplesTo, region, addsAlpha } = action.plan(current, context);
+    planned.push({ action, geometry: { input: current, output: size }, hasAlpha, resamplesTo, region });
+    current = size;
+    hasAlpha ||= addsAlpha === true;
   }
-  // A report (which stands alone) answers from the decoded source: nothing is encoded, so neither
-  // the output limits nor the encoder's memory apply.
-  const encodes = !actions.some((action) => action.kind === "report");
-  if (encodes) checkOutputSize(current, outputTraits.maxSide);
+  const report = actions.find((action) => action.kind === "report");
+  // A report answers from the decoded source: nothing is encoded, so the output limits do not apply.
+  if (!report && !capture) checkFormatSide(current, output.maxSide);
 
   // OSS keeps a GIF animated only through steps that allow it (resize by size); others take frame 1.
   const animated =
     outputFormat === "gif" && header.frames > 1 && planned.every(({ action }) => action.keepsAnimation);
-  const frames = animated ? header.frames : 1;
 
-  const report = actions.find((action) => action.kind === "report");
   const reportSize = report?.reducedSide === undefined ? undefined : fitWithin(upright, report.reducedSide);
-  const { decode, decodedUpright, steps } = decoder.decodesRegions
-    ? absorbLeadingSteps(planned, upright, orientation, header, reportSize)
-    : { decode: wholeImage(header), decodedUpright: upright, steps: planned };
+  const { decode, steps } = absorbLeadingSteps(planned, upright, orientation, header, reportSize);
 
-  /** Bytes of the hungriest step: steps run one after another, so only the largest counts. */
-  let largestStep = orientation > 1 ? stepBytes(decodedUpright, decodedUpright) : 0;
-  let input = decodedUpright;
-  for (const { geometry } of steps) {
-    largestStep = Math.max(largestStep, stepBytes(input, geometry.output));
-    input = geometry.output;
+  const encoder = outputFormat === "gif" ? undefined : (output as Encoder);
+  const base = {
+    context,
+    header,
+    decoder,
+    decode,
+    orientation,
+    steps,
+    outputFormat,
+    output,
+    encoder,
+    outputSize: current,
+    hasAlpha,
+    animated,
+    quality: resolveQuality(settings, header),
+    progressive: settings.progressive,
+    sink: capture ? ("capture" as const) : report ? ("mean" as const) : ("encoder" as const),
+    budgetBytes,
+  };
+  const estimate = (orientPasses: number) => estimateBytes({ ...base, orientPasses, estimatedBytes: 0 });
+  let orientPasses = 1;
+  let estimatedBytes = estimate(1);
+  if (estimatedBytes > budgetBytes && !animated) {
+    // A quarter turn's frame that does not fit is held a band at a time (wasm/src/steps/orient.c).
+    const frame = orientFrameBytes(orientedSize(decode.size, 1), orientation, header.hasAlpha);
+    const rest = estimatedBytes - frame;
+    if (frame > 0 && rest < budgetBytes) {
+      orientPasses = Math.ceil(frame / (budgetBytes - rest));
+      estimatedBytes = estimate(orientPasses);
+    }
   }
-  // The source is held in JS as read from R2; the decoder counts any copy it makes.
-  const estimatedBytes =
-    sourceBytes +
-    decoder.memoryBytes(header, decode, sourceBytes) +
-    largestStep +
-    (encodes ? frames * area(current) * outputTraits.bytesPerPixel : 0);
   if (estimatedBytes > budgetBytes) {
     throw imageTooLarge(
       `Processing this ${header.width}x${header.height} image needs about ${mib(estimatedBytes)} MiB; this service allows ${mib(budgetBytes)} MiB per request.`,
     );
   }
+  return { ...base, orientPasses, estimatedBytes };
+}
 
-  return {
-    context,
-    decode,
-    orientation,
-    steps,
-    outputFormat,
-    output: outputTraits,
-    outputSize: current,
-    animated,
-    quality: resolveQuality(settings, header),
-    progressive: settings.progressive,
-    estimatedBytes,
-  };
+/** The engine memory of the plan's run, built with placeholders where steps prepare parts. */
+function estimateBytes(plan: Plan): number {
+  const ops = planOps(plan, undefined);
+  const scriptFrame =
+    plan.decoder.inEngine === false ? plan.decoder.bytesPerPixel * plan.header.width * plan.header.height : 0;
+  const encodes = plan.sink === "encoder";
+  const scriptEncoder =
+    encodes && plan.encoder?.inEngine === false ? plan.encoder.bytesPerPixel * area(plan.outputSize) : 0;
+  const gif = encodes && plan.outputFormat === "gif" ? gifOutput.bytesPerPixel * area(plan.outputSize) : 0;
+  return opsBytes(ops) + scriptFrame + scriptEncoder + gif;
+}
+
+/** Where a run's pixels come from: the engine decodes the source, or takes a frame decoded in JS. */
+export type PixelSource = { readonly source: number } | { readonly raster: { pointer: number } & Size };
+
+/**
+ * The engine ops of a plan: decoder, orientation, steps, sink. With a session (inside the engine
+ * call) steps build their real parts; without one (planning) placeholders that count the same.
+ */
+export function planOps(
+  plan: Plan,
+  session: StepContext["session"],
+  prepared: readonly (Prepared | undefined)[] = [],
+  pixels: PixelSource = { source: 0 },
+): Op[] {
+  const { header, decode } = plan;
+  const ops: Op[] = [];
+  if (plan.decoder.inEngine && "source" in pixels) {
+    ops.push(...plan.decoder.ops(header, decode, pixels.source));
+  } else {
+    const raster =
+      "raster" in pixels ? pixels.raster : { pointer: 0, width: header.width, height: header.height };
+    ops.push(
+      rasterOp(raster.pointer, raster),
+      ...cropAndResample(wholeImage(header).size, decode, header.hasAlpha),
+    );
+  }
+  if (plan.orientation > 1) {
+    ops.push(orientOp(decode.size, plan.orientation, header.hasAlpha, "decode", plan.orientPasses));
+  }
+  plan.steps.forEach(({ action, geometry, hasAlpha, inputResampled }, i) => {
+    ops.push(...action.ops(geometry, { ...plan.context, hasAlpha, session, inputResampled }, prepared[i]));
+  });
+  const last = plan.steps.at(-1)?.geometry.output ?? orientedSize(decode.size, plan.orientation);
+  if (plan.sink === "mean") {
+    ops.push(meanOp(last));
+  } else if (plan.sink === "encoder" && plan.encoder?.inEngine) {
+    const options = { quality: plan.quality, progressive: plan.progressive };
+    ops.push(plan.encoder.op(last, options, plan.hasAlpha, header, plan.budgetBytes));
+  } else {
+    ops.push(captureOp(last));
+  }
+  return ops;
+}
+
+/** A region of a frame at a size: a crop, then resampling, as far as each is needed. */
+export function cropAndResample(frame: Size, { region, size }: DecodeRequest, hasAlpha: boolean): Op[] {
+  const ops: Op[] = [];
+  const whole =
+    region.x === 0 && region.y === 0 && region.width === frame.width && region.height === frame.height;
+  if (!whole) ops.push(cropOp(frame, region, "decode"));
+  if (size.width !== region.width || size.height !== region.height) {
+    ops.push(resampleOp(region, size, hasAlpha, "decode"));
+  }
+  return ops;
 }
 
 /**
- * Hands a region-decoding decoder the work it can do while decoding: a leading crop (it decodes
- * only those rows and columns, and the crop step goes) and the resampling of a resize that comes
- * first or right after that crop (it delivers the size the resize resamples to, and the resize
- * step's own resampling has nothing left to do), or the reduced size a pixel report accepts.
- * Orientation is applied after decoding, so both are turned into stored coordinates.
+ * Hands the decoder the work it can do while decoding: a leading crop (it decodes only those rows
+ * and columns, and the crop step goes) and the resampling of a resize that comes first or right
+ * after that crop (it delivers the size the resize resamples to, and the resize step's own
+ * resampling has nothing left to do), or the reduced size a pixel report accepts. Orientation is
+ * applied after decoding, so both are turned into stored coordinates.
  */
 function absorbLeadingSteps(
   planned: readonly PlannedStep[],
@@ -134,21 +242,27 @@ function absorbLeadingSteps(
   orientation: number,
   header: ImageHeader,
   reportSize: Size | undefined,
-): { decode: DecodeRequest; decodedUpright: Size; steps: readonly PlannedStep[] } {
+): { decode: DecodeRequest; steps: readonly PlannedStep[] } {
   let steps = planned;
   let region: Rect = { x: 0, y: 0, ...upright };
   if (steps[0]?.region) {
     region = steps[0].region;
     steps = steps.slice(1);
   }
-  const decodedUpright = steps[0]?.resamplesTo ??
-    reportSize ?? { width: region.width, height: region.height };
-  const swaps = orientation >= 5;
-  const decode: DecodeRequest = {
-    region: storedRect(region, orientation, header),
-    size: swaps ? { width: decodedUpright.height, height: decodedUpright.width } : decodedUpright,
+  let decodedUpright: Size = reportSize ?? { width: region.width, height: region.height };
+  const resize = steps[0];
+  if (resize?.resamplesTo) {
+    decodedUpright = resize.resamplesTo;
+    // The resize now receives its input already resampled: it only places it (pad, fill).
+    steps = [{ ...resize, inputResampled: true }, ...steps.slice(1)];
+  }
+  return {
+    decode: {
+      region: storedRect(region, orientation, header),
+      size: orientedSize(decodedUpright, orientation),
+    },
+    steps,
   };
-  return { decode, decodedUpright, steps };
 }
 
 /**

@@ -1,14 +1,16 @@
+import type { Op } from "../engine/ops";
+import type { EngineSession } from "../engine/session";
 import type { ImageFormat } from "../image/format";
 import type { ImageHeader } from "../image/header";
-import type { Raster, Rect, Size } from "../image/raster";
+import type { Rect, Size } from "../image/raster";
 import type { Font } from "../text/font";
 
 /** The source object as the pipeline sees it. */
 export interface SourceImage {
   readonly bytes: Uint8Array;
   readonly header: ImageHeader;
-  /** The decoded, auto-oriented pixels: present only for reports that set `needsPixels`. */
-  readonly pixels?: Raster;
+  /** The mean colour of the auto-oriented pixels (R, G, B, weighted by alpha): for `needsPixels` reports. */
+  readonly meanColour?: readonly [number, number, number];
 }
 
 /** What processing answers with: an encoded image, or a report such as `info`'s JSON. */
@@ -36,13 +38,22 @@ export interface OutputSettings {
   autoOrient: boolean;
 }
 
+/** Another object of the bucket, read (not decoded) for a step: a watermark image. */
+export interface ObjectBytes {
+  readonly key: string;
+  readonly bytes: Uint8Array;
+  readonly header: ImageHeader;
+}
+
 /**
  * What steps may read besides their input image: other objects of the same bucket (watermark
- * images, processed by their own nested process string) and fonts. Provided by the run layer.
+ * images) and fonts. Provided by the run layer; read before the engine runs.
  */
 export interface Resources {
-  image(key: string, process: string): Promise<Raster>;
+  object(key: string): Promise<ObjectBytes>;
   font(name: string): Promise<Font>;
+  /** The memory a request may plan to use in the engine, in bytes. */
+  readonly memoryBudgetBytes: number;
 }
 
 export interface PlanContext {
@@ -54,6 +65,8 @@ export interface PlanContext {
 
 export interface StepPlan {
   readonly output: Size;
+  /** The output may have transparency even where the input had none (rotate, circle…). */
+  readonly addsAlpha?: boolean;
   /**
    * Set by steps that begin by resampling their whole input to this size (resize). A decoder that
    * can resample while decoding delivers the input at this size, and the step's own resampling
@@ -73,6 +86,25 @@ export interface StepGeometry {
   readonly output: Size;
 }
 
+/** What a step's engine ops depend on besides its options and geometry. */
+export interface StepContext extends PlanContext {
+  /** The step's input may have transparency (resampling then weights colours by alpha). */
+  readonly hasAlpha: boolean;
+  /** The decoder already resampled the input to the step's `resamplesTo` (a leading resize). */
+  readonly inputResampled?: boolean;
+  /**
+   * The engine call the ops will run in, when they are built for it; undefined while planning,
+   * when ops are built only to count their memory (steps with prepared parts use placeholders).
+   */
+  readonly session?: EngineSession;
+}
+
+/** What a step read before the engine ran (a watermark's image and text), and the memory it adds. */
+export interface Prepared {
+  /** Engine bytes the step holds beside its ops while the run lasts (a watermark's mark). */
+  readonly bytes: number;
+}
+
 interface ModuleBase<O> {
   readonly name: string;
   /** Parameters whose values are Base64 (standard Base64 may contain `/`). */
@@ -86,11 +118,14 @@ export interface SettingModule<O> extends ModuleBase<O> {
   configure(options: O, settings: OutputSettings): void;
 }
 
-/** Transforms pixels. `plan` must predict exactly the size `apply` produces. */
-export interface StepModule<O> extends ModuleBase<O> {
+/** Transforms pixels. `plan` must predict exactly the size the ops produce. */
+export interface StepModule<O, P extends Prepared = Prepared> extends ModuleBase<O> {
   readonly kind: "step";
   plan(options: O, input: Size, context: PlanContext): StepPlan;
-  apply(options: O, image: Raster, geometry: StepGeometry, context: PlanContext): Raster | Promise<Raster>;
+  /** Reads what the step needs besides pixels (objects, fonts) before the engine runs. */
+  prepare?(options: O, geometry: StepGeometry, context: PlanContext): Promise<P>;
+  /** The engine ops that do the step on rows of `geometry.input`; `prepared` is prepare's result. */
+  ops(options: O, geometry: StepGeometry, context: StepContext, prepared?: P): readonly Op[];
   /** True when an animated GIF stays animated through this step; without it OSS makes it static. */
   keepsAnimation?(options: O): boolean;
   /** Keys of other objects the step reads: their ETags become part of the variant's cache key. */
@@ -115,7 +150,8 @@ export interface ReportModule<O> extends ModuleBase<O> {
   report(options: O, source: SourceImage): ProcessOutput;
 }
 
-export type ActionModule<O> = SettingModule<O> | StepModule<O> | ReportModule<O>;
+// biome-ignore lint/suspicious/noExplicitAny: a step's prepared data is its own business.
+export type ActionModule<O> = SettingModule<O> | StepModule<O, any> | ReportModule<O>;
 
 /** A parsed action: its module with validated options bound in, so callers need not know `O`. */
 export type BoundAction =
@@ -126,7 +162,8 @@ export type BoundAction =
       readonly keepsAnimation: boolean;
       readonly references: readonly string[];
       plan(input: Size, context: PlanContext): StepPlan;
-      apply(image: Raster, geometry: StepGeometry, context: PlanContext): Raster | Promise<Raster>;
+      prepare?(geometry: StepGeometry, context: PlanContext): Promise<Prepared>;
+      ops(geometry: StepGeometry, context: StepContext, prepared?: Prepared): readonly Op[];
     }
   | {
       readonly kind: "report";
@@ -144,15 +181,18 @@ export function bindAction<O>(module: ActionModule<O>, options: O): BoundAction 
         name: module.name,
         configure: (settings) => module.configure(options, settings),
       };
-    case "step":
+    case "step": {
+      const { prepare } = module;
       return {
         kind: "step",
         name: module.name,
         keepsAnimation: module.keepsAnimation?.(options) ?? false,
         references: module.references?.(options) ?? [],
         plan: (input, context) => module.plan(options, input, context),
-        apply: (image, geometry, context) => module.apply(options, image, geometry, context),
+        prepare: prepare && ((geometry, context) => prepare(options, geometry, context)),
+        ops: (geometry, context, prepared) => module.ops(options, geometry, context, prepared),
       };
+    }
     case "report":
       return {
         kind: "report",

@@ -20,10 +20,13 @@ export TZ=UTC LC_ALL=C
 # Debian's emscripten loads acorn from Debian's node modules.
 export NODE_PATH=/usr/share/nodejs
 
-# Every object of the engine is compiled with these; libraries may add their own.
-ENGINE_CFLAGS="-O3 -msimd128 -DNDEBUG -ffile-prefix-map=$WORK=/engine -ffile-prefix-map=$HERE=/engine"
+# Every object of the engine is compiled with these; libraries may add their own. setjmp/longjmp
+# (libpng, libtiff, aom) use WebAssembly exception handling, which workerd runs (env.setTempRet0
+# and env.getTempRet0 are the only imports it adds).
+ENGINE_CFLAGS="-O3 -msimd128 -sSUPPORT_LONGJMP=wasm -DNDEBUG -ffile-prefix-map=$WORK=/engine -ffile-prefix-map=$HERE=/engine"
 
-# apt-get source <package>=<version> into $SRC, once; answers the unpacked directory in $2's name.
+# apt-get source <package>=<version> into $SRC, once, unpacked into $SRC/<dir>. Exits with 3 when the
+# archive no longer offers that version (or cannot be reached): the engine then cannot be verified.
 fetch_source() {
   package=$1 version=$2 dir=$3
   if [ ! -d "$SRC/$dir" ]; then
@@ -31,7 +34,7 @@ fetch_source() {
       echo "build.sh: apt-get source $package=$version failed (see $SRC/$package.fetch.log)." >&2
       echo "  Debian may have replaced that version: pin the one 'apt-cache showsrc $package' lists," >&2
       echo "  rebuild the engine and commit it." >&2
-      exit 1
+      exit 3
     }
   fi
   [ -d "$SRC/$dir" ] || { echo "build.sh: $package did not unpack into $dir" >&2; exit 1; }

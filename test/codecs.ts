@@ -1,0 +1,102 @@
+// Codecs for the tests, independent of the service's engine wherever they can be: @jsquash's
+// mozjpeg, PNG (Rust png crate), libwebp and libavif builds decode what the service writes. JPEG
+// fixtures are written by the engine itself (its encoder is tested against mozjpeg's decoder).
+import MOZJPEG_DECODER from "@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm";
+import decodeMozjpeg, { init as initMozjpegDecoder } from "@jsquash/jpeg/decode";
+import { avifDecoder, avifEncoder } from "../src/codecs/avif";
+import { bmpDecoder, bmpEncoder } from "../src/codecs/bmp";
+import { gifDecoder } from "../src/codecs/gif";
+import { jpegEncoder } from "../src/codecs/jpeg";
+import { pngDecoder, pngEncoder } from "../src/codecs/png";
+import { concatenate } from "../src/codecs/types";
+import { webpDecoder, webpEncoder } from "../src/codecs/webp";
+import { withEngine } from "../src/engine/instance";
+import { EngineSession } from "../src/engine/session";
+import { rasterOp, resampleOp } from "../src/engine/stages";
+import { readHeader } from "../src/image/header";
+import type { Raster } from "../src/image/raster";
+
+let mozjpegReady: Promise<unknown> | undefined;
+
+export async function decodeJpegIndependently(bytes: Uint8Array): Promise<Raster> {
+  mozjpegReady ??= initMozjpegDecoder(MOZJPEG_DECODER);
+  await mozjpegReady;
+  const { width, height, data } = await decodeMozjpeg(bytes.slice().buffer, { preserveOrientation: false });
+  return { width, height, data };
+}
+
+const header = (bytes: Uint8Array) => readHeader(bytes);
+
+/** Decodes any format the service writes, to RGBA at full size, stored orientation. */
+export async function decodeAny(bytes: Uint8Array): Promise<Raster> {
+  const { format } = header(bytes);
+  switch (format) {
+    case "jpg":
+      return decodeJpegIndependently(bytes);
+    case "png":
+      return pngDecoder.decode(bytes, header(bytes));
+    case "webp":
+      return webpDecoder.decode(bytes, header(bytes));
+    case "avif":
+      return avifDecoder.decode(bytes, header(bytes));
+    case "bmp":
+      return bmpDecoder.decode(bytes, header(bytes));
+    case "gif":
+      return gifDecoder.decode(bytes, header(bytes));
+    default:
+      throw new Error(`no test decoder for ${format}`);
+  }
+}
+
+/** A JPEG of the pixels, written by the service's engine (baseline, optimised tables) or progressive. */
+export function encodeJpeg(image: Raster, quality = 90, progressive = false): Uint8Array {
+  const call = withEngine([], (engine) => {
+    const session = new EngineSession(engine);
+    try {
+      const pointer = session.put(
+        new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength),
+      );
+      session.run([
+        rasterOp(pointer, image),
+        jpegEncoder.op(image, { quality, progressive }, true, header(PLAIN_JPEG), 64 * 1024 * 1024),
+      ]);
+    } finally {
+      session.close();
+    }
+  });
+  return concatenate(call.output);
+}
+
+/** Any JPEG header: what the encoder op is told about "the source" (nothing it uses). */
+const PLAIN_JPEG = new Uint8Array([
+  0xff, 0xd8, 0xff, 0xc0, 0x00, 0x0b, 0x08, 0x00, 0x01, 0x00, 0x01, 0x01, 0x01, 0x11, 0x00, 0xff, 0xda, 0x00,
+  0x08, 0x01, 0x01, 0x00, 0x00, 0x3f, 0x00, 0xff, 0xd9,
+]);
+
+export const encodeOther = {
+  png: (image: Raster) => pngEncoder.encode(image, { progressive: false }),
+  webp: (image: Raster) => webpEncoder.encode(image, { quality: 90, progressive: false }),
+  avif: (image: Raster) => avifEncoder.encode(image, { quality: 80, progressive: false }),
+  bmp: (image: Raster) => bmpEncoder.encode(image, { progressive: false }),
+};
+
+/** Lanczos3 resampling of a whole raster by the engine: the reference the shrink-on-load tests use. */
+export function resampleWithEngine(
+  image: Raster,
+  size: { width: number; height: number },
+  premultiply: boolean,
+): Raster {
+  const call = withEngine([], (engine) => {
+    const session = new EngineSession(engine);
+    try {
+      const pointer = session.put(
+        new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength),
+      );
+      const raster = session.capture([rasterOp(pointer, image), resampleOp(image, size, premultiply)], size);
+      return session.pixels(raster);
+    } finally {
+      session.close();
+    }
+  });
+  return { ...size, data: call.result };
+}

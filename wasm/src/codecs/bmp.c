@@ -1,0 +1,16 @@
+/*
+ * BMP: not in the engine yet (a placeholder, so the pipeline links; the planner never asks for it).
+ */
+#include "../pipeline.h"
+
+void bmp_decode(const double *args, Sink *first) {
+  (void)args;
+  (void)first;
+  fail(FAIL_UNSUPPORTED, "BMP is not built into this engine");
+}
+
+Sink *bmp_encoder_create(const double *args, Sink *next) {
+  (void)args;
+  (void)next;
+  fail(FAIL_UNSUPPORTED, "BMP is not built into this engine");
+}

@@ -1,0 +1,276 @@
+/*
+ * JPEG through libjpeg-turbo: the decoder pushes the rows of a region, DCT-scaled by 1/2, 1/4 or
+ * 1/8 when the plan shrinks the image (it skips the rows above the region and decodes only the
+ * iMCU columns across it); the encoder takes rows as they come. Baseline output with standard
+ * Huffman tables streams in a few rows of memory; optimised tables and progressive output need
+ * the whole image's coefficients (libjpeg keeps them, 3 bytes per pixel at 4:2:0), which the
+ * planner counts. Source bytes are pulled from JavaScript and encoded bytes pushed back in 64 KiB
+ * chunks, so memory never holds a whole file.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../pipeline.h"
+#include "jerror.h"
+#include "jpeglib.h"
+
+#define IO_CHUNK 65536
+#define STRIP_ROWS 16
+
+/* libjpeg errors end in a trap, like every other failure (see engine.h). */
+static void trap_on_error(j_common_ptr cinfo) {
+  char message[JMSG_LENGTH_MAX];
+  (*cinfo->err->format_message)(cinfo, message);
+  int code = cinfo->err->msg_code;
+  fail(code == JERR_OUT_OF_MEMORY ? FAIL_OUT_OF_MEMORY : code, message);
+}
+
+/* Warnings (corrupt entropy data, premature end) are tolerated, as every libjpeg viewer does. */
+static void ignore_message(j_common_ptr cinfo, int level) {
+  (void)cinfo;
+  (void)level;
+}
+
+static struct jpeg_error_mgr *error_manager(struct jpeg_error_mgr *manager) {
+  jpeg_std_error(manager);
+  manager->error_exit = trap_on_error;
+  manager->emit_message = ignore_message;
+  return manager;
+}
+
+/* ---- source: pulled from JavaScript in chunks ---- */
+
+typedef struct {
+  struct jpeg_source_mgr base;
+  Stream stream;
+  JOCTET buffer[IO_CHUNK];
+} Source;
+
+static const JOCTET FAKE_EOI[2] = {0xFF, JPEG_EOI};
+
+static void source_init(j_decompress_ptr cinfo) { (void)cinfo; }
+
+static boolean source_fill(j_decompress_ptr cinfo) {
+  Source *source = (Source *)cinfo->src;
+  int length = stream_read(&source->stream, source->buffer, IO_CHUNK);
+  if (length <= 0) {
+    /* A truncated file ends as if its EOI were there; libjpeg fills the missing rows. */
+    source->base.next_input_byte = FAKE_EOI;
+    source->base.bytes_in_buffer = 2;
+    return TRUE;
+  }
+  source->base.next_input_byte = source->buffer;
+  source->base.bytes_in_buffer = (size_t)length;
+  return TRUE;
+}
+
+static void source_skip(j_decompress_ptr cinfo, long length) {
+  Source *source = (Source *)cinfo->src;
+  if (length <= 0) return;
+  if ((size_t)length <= source->base.bytes_in_buffer) {
+    source->base.next_input_byte += length;
+    source->base.bytes_in_buffer -= (size_t)length;
+    return;
+  }
+  stream_skip(&source->stream, (int)(length - (long)source->base.bytes_in_buffer));
+  source->base.bytes_in_buffer = 0;
+}
+
+static void source_term(j_decompress_ptr cinfo) { (void)cinfo; }
+
+static void source_attach(j_decompress_ptr cinfo, int source_id) {
+  Source *source = (*cinfo->mem->alloc_large)((j_common_ptr)cinfo, JPOOL_PERMANENT, sizeof(Source));
+  source->base.init_source = source_init;
+  source->base.fill_input_buffer = source_fill;
+  source->base.skip_input_data = source_skip;
+  source->base.resync_to_restart = jpeg_resync_to_restart;
+  source->base.term_source = source_term;
+  source->base.bytes_in_buffer = 0;
+  source->base.next_input_byte = NULL;
+  stream_open(&source->stream, source_id);
+  cinfo->src = &source->base;
+}
+
+/*
+ * Adobe CMYK/YCCK JPEGs (Photoshop's, which are nearly all of them) store inverted inks: 255 means
+ * no ink. Without a colour profile the device conversion is R = C * K / 255 on those values.
+ */
+static void cmyk_to_rgba(uint8_t *row, int width, int inverted) {
+  for (int x = 0; x < width; x++) {
+    uint8_t *p = row + (size_t)x * 4;
+    int c = p[0], m = p[1], y = p[2], k = p[3];
+    if (!inverted) {
+      c = 255 - c;
+      m = 255 - m;
+      y = 255 - y;
+      k = 255 - k;
+    }
+    p[0] = (uint8_t)((c * k + 127) / 255);
+    p[1] = (uint8_t)((m * k + 127) / 255);
+    p[2] = (uint8_t)((y * k + 127) / 255);
+    p[3] = 255;
+  }
+}
+
+/*
+ * args: source, DCT scale denominator (1, 2, 4, 8), then the region of the scaled image to push:
+ * x, y, w, h (scaled pixels; the planner computes them as libjpeg scales: ceil(side / scale)).
+ */
+void jpeg_decode(const double *args, Sink *first) {
+  struct jpeg_decompress_struct cinfo;
+  struct jpeg_error_mgr errors;
+  cinfo.err = error_manager(&errors);
+  jpeg_create_decompress(&cinfo);
+  source_attach(&cinfo, (int)args[0]);
+  jpeg_read_header(&cinfo, TRUE);
+
+  int cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
+  cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_EXT_RGBA;
+  cinfo.scale_num = 1;
+  cinfo.scale_denom = (unsigned int)args[1];
+  jpeg_start_decompress(&cinfo);
+
+  int x = (int)args[2], y = (int)args[3], w = (int)args[4], h = (int)args[5];
+  if (x < 0 || y < 0 || w <= 0 || h <= 0 || (JDIMENSION)(x + w) > cinfo.output_width ||
+      (JDIMENSION)(y + h) > cinfo.output_height) {
+    failf(FAIL_BAD_ARGUMENT, "jpeg: region %d,%d %dx%d outside the %ux%u scaled image", x, y, w, h,
+          cinfo.output_width, cinfo.output_height);
+  }
+  /* libjpeg widens a column crop to whole iMCU columns and says where it starts. */
+  JDIMENSION column_offset = 0, columns = cinfo.output_width;
+  if ((JDIMENSION)w < cinfo.output_width) {
+    column_offset = (JDIMENSION)x;
+    columns = (JDIMENSION)w;
+    jpeg_crop_scanline(&cinfo, &column_offset, &columns);
+  }
+  const int skip = x - (int)column_offset;
+
+  Rows strip;
+  rows_alloc(&strip, (int)columns, STRIP_ROWS);
+  JSAMPROW pointers[STRIP_ROWS];
+  for (int i = 0; i < STRIP_ROWS; i++) pointers[i] = rows_at(&strip, i);
+
+  Frame frame = {w, h, 0, 0};
+  sink_begin(first, &frame);
+  if (y > 0) jpeg_skip_scanlines(&cinfo, (JDIMENSION)y);
+  for (int row = 0; row < h && run_wants_rows();) {
+    int want = h - row < STRIP_ROWS ? h - row : STRIP_ROWS;
+    int got = (int)jpeg_read_scanlines(&cinfo, pointers, (JDIMENSION)want);
+    if (got <= 0) fail(FAIL_DAMAGED, "jpeg: the decoder returned no rows");
+    if (cmyk) {
+      for (int i = 0; i < got; i++) cmyk_to_rgba(pointers[i], (int)columns, cinfo.saw_Adobe_marker);
+    }
+    sink_rows(first, rows_at(&strip, 0) + (size_t)skip * 4, strip.stride, got);
+    row += got;
+  }
+  rows_free(&strip);
+  /* Rows below the region are never decoded: destroying without finishing is allowed. */
+  jpeg_destroy_decompress(&cinfo);
+  sink_end(first);
+  sink_finish(first);
+}
+
+/* ---- encoder ---- */
+
+typedef struct {
+  struct jpeg_destination_mgr base;
+  JOCTET buffer[IO_CHUNK];
+} Destination;
+
+static void destination_init(j_compress_ptr cinfo) {
+  Destination *destination = (Destination *)cinfo->dest;
+  destination->base.next_output_byte = destination->buffer;
+  destination->base.free_in_buffer = IO_CHUNK;
+}
+
+static boolean destination_flush(j_compress_ptr cinfo) {
+  Destination *destination = (Destination *)cinfo->dest;
+  output_write(destination->buffer, IO_CHUNK);
+  destination_init(cinfo);
+  return TRUE;
+}
+
+static void destination_term(j_compress_ptr cinfo) {
+  Destination *destination = (Destination *)cinfo->dest;
+  output_write(destination->buffer, IO_CHUNK - (int)destination->base.free_in_buffer);
+}
+
+typedef struct {
+  Sink base;
+  struct jpeg_compress_struct cinfo;
+  struct jpeg_error_mgr errors;
+  int started;
+  int flatten;  /* composite transparent pixels on white (JPEG has no alpha) */
+  uint8_t *rgb; /* one row, when flattening */
+} JpegEncoder;
+
+static void encoder_begin(Sink *sink, const Frame *frame) {
+  JpegEncoder *encoder = (JpegEncoder *)sink;
+  sink_expect(sink, frame);
+  if (encoder->started) fail(FAIL_BAD_ARGUMENT, "jpeg: one frame only");
+  jpeg_start_compress(&encoder->cinfo, TRUE);
+  encoder->started = 1;
+}
+
+static void encoder_rows(Sink *sink, uint8_t *rows, size_t stride, int count) {
+  JpegEncoder *encoder = (JpegEncoder *)sink;
+  for (int i = 0; i < count; i++) {
+    JSAMPROW row = rows + (size_t)i * stride;
+    if (encoder->flatten) {
+      const uint8_t *p = row;
+      for (int x = 0; x < sink->in_width; x++, p += 4) {
+        int alpha = p[3], white = 255 * (255 - alpha);
+        for (int c = 0; c < 3; c++) encoder->rgb[x * 3 + c] = (uint8_t)((p[c] * alpha + white + 127) / 255);
+      }
+      row = encoder->rgb;
+    }
+    jpeg_write_scanlines(&encoder->cinfo, &row, 1);
+  }
+}
+
+static void encoder_end(Sink *sink) { (void)sink; }
+
+static void encoder_finish(Sink *sink) {
+  JpegEncoder *encoder = (JpegEncoder *)sink;
+  jpeg_finish_compress(&encoder->cinfo);
+}
+
+static void encoder_destroy(Sink *sink) {
+  JpegEncoder *encoder = (JpegEncoder *)sink;
+  jpeg_destroy_compress(&encoder->cinfo);
+  free(encoder->rgb);
+}
+
+static const SinkOps ENCODER_OPS = {encoder_begin, encoder_rows, encoder_end, encoder_finish, encoder_destroy};
+
+/*
+ * args: w, h, quality, progressive, optimise Huffman tables, flatten alpha. Annex K tables at the
+ * quality, 4:2:0 chroma, no JFIF segment (it would only say "1:1 pixels, no density": 18 bytes
+ * nothing reads, which sharp omits too).
+ */
+Sink *jpeg_encoder_create(const double *args, Sink *next) {
+  (void)next;
+  int w = (int)args[0], h = (int)args[1];
+  JpegEncoder *encoder = sink_new(sizeof(JpegEncoder), &ENCODER_OPS, NULL, w, h, w, h);
+  struct jpeg_compress_struct *cinfo = &encoder->cinfo;
+  cinfo->err = error_manager(&encoder->errors);
+  jpeg_create_compress(cinfo);
+  Destination *destination = (*cinfo->mem->alloc_large)((j_common_ptr)cinfo, JPOOL_PERMANENT, sizeof(Destination));
+  destination->base.init_destination = destination_init;
+  destination->base.empty_output_buffer = destination_flush;
+  destination->base.term_destination = destination_term;
+  cinfo->dest = &destination->base;
+  cinfo->image_width = (JDIMENSION)w;
+  cinfo->image_height = (JDIMENSION)h;
+  encoder->flatten = args[5] != 0;
+  cinfo->input_components = encoder->flatten ? 3 : 4;
+  cinfo->in_color_space = encoder->flatten ? JCS_RGB : JCS_EXT_RGBX;
+  jpeg_set_defaults(cinfo);
+  jpeg_set_quality(cinfo, (int)args[2], TRUE);
+  cinfo->optimize_coding = args[4] != 0;
+  cinfo->write_JFIF_header = FALSE;
+  if (args[3] != 0) jpeg_simple_progression(cinfo);
+  if (encoder->flatten) encoder->rgb = checked_malloc((size_t)w * 3);
+  return &encoder->base;
+}
