@@ -8,6 +8,12 @@ export { decodeJpegIndependently } from "./codecs";
 
 export const ORIGIN = "http://127.0.0.1:8787";
 
+/** Standard Base64 of UTF-8 text; `urlSafe` gives the URL-safe alphabet without padding. */
+export function base64(text: string, urlSafe = true): string {
+  const standard = btoa(String.fromCharCode(...new TextEncoder().encode(text)));
+  return urlSafe ? standard.replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "") : standard;
+}
+
 export const RED: Rgba = [255, 0, 0, 255];
 export const GREEN: Rgba = [0, 255, 0, 255];
 export const BLUE: Rgba = [0, 0, 255, 255];

@@ -2,6 +2,7 @@ import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   BLUE,
+  base64,
   changedBox,
   decoded,
   encode,
@@ -17,12 +18,6 @@ import {
   upload,
 } from "./helpers";
 import { buildFont, square } from "./synthetic-font";
-
-/** Standard Base64 of UTF-8 text; `urlSafe` gives the URL-safe alphabet without padding. */
-function base64(text: string, urlSafe = true): string {
-  const standard = btoa(String.fromCharCode(...new TextEncoder().encode(text)));
-  return urlSafe ? standard.replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "") : standard;
-}
 
 const solid = (width: number, height: number, colour: readonly number[]) =>
   makeRaster(width, height, () => colour as [number, number, number, number]);

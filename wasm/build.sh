@@ -16,11 +16,16 @@ mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd)
 . "$HERE/libs/common.sh"
 
-LIBRARIES="jpeg"
+# In dependency order: libpng and libtiff use zlib, libtiff libjpeg.
+LIBRARIES="zlib jpeg png webp lcms2 tiff"
 for library in $LIBRARIES; do
   . "$HERE/libs/$library.sh"
   "build_$library"
 done
+# What each library installs, linked in this order (a library before those it uses).
+ARCHIVES="libwebpmux.a libwebpdemux.a libwebp.a libtiff.a libpng16.a libjpeg.a liblcms2.a libz.a"
+LINK=""
+for archive in $ARCHIVES; do LINK="$LINK $PREFIX/lib/$archive"; done
 
 # The engine's own C: the pipeline, one file per step (steps/) and per format (codecs/).
 SOURCES=$(cd "$HERE/src" && find . -name '*.c' | LC_ALL=C sort | sed 's|^\./||')
@@ -30,7 +35,7 @@ cd "$WORK"
 # which leaves the rest for JavaScript. See src/engine/instance.ts.
 # shellcheck disable=SC2086
 (cd "$HERE/src" && emcc $ENGINE_CFLAGS -Wall -Wextra -Wno-unused-parameter -Werror -I"$PREFIX/include" \
-  $SOURCES "$PREFIX/lib/libjpeg.a" \
+  -I"$PREFIX/include/webp-private" $SOURCES $LINK \
   -o "$WORK/engine.wasm" --no-entry -sSTANDALONE_WASM -sEXPORTED_FUNCTIONS="$EXPORTS" \
   -sIMPORTED_MEMORY=1 -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=4MB -sMAXIMUM_MEMORY=96MB -sTOTAL_STACK=512KB \
   -sERROR_ON_UNDEFINED_SYMBOLS=0 -sWARN_ON_UNDEFINED_SYMBOLS=0)

@@ -1,18 +1,21 @@
 // Images the engine tests need that are too large to commit, made with sharp (libvips) when the
 // suite starts and cached under node_modules/.cache: the synthetic photo as JPEG and PNG with
-// sharp's own Lanczos3 resizes of it as references, and quadrant JPEGs of 12, 50 and 250 megapixels.
+// sharp's own Lanczos3 resizes of it as references, the photo at 12 megapixels (baseline and
+// progressive), and quadrant JPEGs of 12, 50 and 250 megapixels.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import sharp from "sharp";
 import { renderScene } from "./scene.mjs";
 
 /** Bump when what is generated changes. */
-const VERSION = 1;
+const VERSION = 2;
 const CACHE = new URL(`../../node_modules/.cache/oss-test-images-v${VERSION}/`, import.meta.url);
 
 export const PHOTO = { width: 1600, height: 1200 };
 /** The PNG source is smaller: PNG of a noisy photo is large, and it only has to show the resampler. */
 export const PHOTO_PNG = { width: 800, height: 600 };
 export const REFERENCE_WIDTH = 200;
+/** A phone photo's size: 12 megapixels, 4:3. */
+export const PHOTO_12MP = { width: 4032, height: 3024 };
 
 /** Red | green over blue | yellow, as the tests' `quadrants` helper draws them. */
 const QUADRANTS = Buffer.from([255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 0]);
@@ -32,7 +35,13 @@ async function make() {
   })
     .png({ compressionLevel: 9 })
     .toBuffer();
+  const phone = sharp(renderScene(PHOTO_12MP.width, PHOTO_12MP.height), { raw: { ...PHOTO_12MP, channels: 3 } });
   const images = {
+    "photo-12mp.jpg": await phone.clone().jpeg({ quality: 90, chromaSubsampling: "4:2:0" }).toBuffer(),
+    "photo-12mp-progressive.jpg": await phone
+      .clone()
+      .jpeg({ quality: 90, chromaSubsampling: "4:2:0", progressive: true })
+      .toBuffer(),
     "photo.jpg": photoJpeg,
     "photo.png": photoPng,
     // sharp's resize of each, Lanczos3 (its default kernel), shrink-on-load included for the JPEG

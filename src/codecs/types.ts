@@ -39,6 +39,8 @@ export interface EncodeOptions {
   /** 1..100, or lossless (WebP, AVIF); undefined means the encoder's default. */
   readonly quality?: number | "lossless";
   readonly progressive: boolean;
+  /** Frames the encoder receives: more than 1 for an animation (GIF, WebP). */
+  readonly frames?: number;
 }
 
 /** What planning needs to know of an output format. */

@@ -106,6 +106,12 @@ export function orientOp(input: Size, orientation: number, hasAlpha: boolean, st
   return op(OP.ORIENT, stage, bytes, input.width, input.height, orientation, hasAlpha ? 4 : 3, passes);
 }
 
+/** The same orientation op, its frame held in `passes` bands. */
+export function withPasses(orient: Op, passes: number): Op {
+  const [width, height, orientation, bytesPerPixel] = orient.args;
+  return orientOp({ width, height }, orientation, bytesPerPixel === 4, orient.stage, passes);
+}
+
 /** Keeps the run's pixels in engine memory: a mark, a frame for a codec outside the engine. */
 export const captureOp = (size: Size, stage = "encode"): Op =>
   op(OP.CAPTURE, stage, SINK_BYTES + 4 * size.width * size.height + BLOCK_OVERHEAD, size.width, size.height);

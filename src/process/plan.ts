@@ -7,7 +7,7 @@ import {
   type OutputTraits,
   wholeImage,
 } from "../codecs/types";
-import { type Op, opsBytes } from "../engine/ops";
+import { OP, type Op, opsBytes } from "../engine/ops";
 import {
   captureOp,
   cropOp,
@@ -17,6 +17,7 @@ import {
   orientOp,
   rasterOp,
   resampleOp,
+  withPasses,
 } from "../engine/stages";
 import { imageTooLarge } from "../errors";
 import type { ImageFormat } from "../image/format";
@@ -54,9 +55,13 @@ export interface Plan {
   readonly decoder: Decoder;
   /** What the decoder delivers: a region of the stored image at a size (shrink-on-load). */
   readonly decode: DecodeRequest;
-  /** EXIF orientation applied after decoding (1 = none), and in how many band passes. */
+  /** EXIF orientation applied after decoding (1 = none). */
   readonly orientation: number;
-  readonly orientPasses: number;
+  /**
+   * Band passes of the run's first quarter turn or mirror (the EXIF orientation's, or rotate's)
+   * when its frame would not fit at once: the decoder runs this many times (wasm/src/steps/orient.c).
+   */
+  readonly bandPasses: number;
   /** The steps left after decoding: a leading crop and resize the decoder does are not among them. */
   readonly steps: readonly PlannedStep[];
   readonly outputFormat: ImageFormat;
@@ -65,7 +70,10 @@ export interface Plan {
   readonly outputSize: Size;
   /** The pixels may have transparency (JPEG output then composites them on white). */
   readonly hasAlpha: boolean;
-  /** An animated GIF that stays animated: every frame goes through the steps. */
+  /**
+   * An animated source that stays animated: every frame goes through the steps and the output
+   * format animates (GIF, WebP; Decision 23). Otherwise the run decodes the first frame only.
+   */
   readonly animated: boolean;
   readonly quality?: number | "lossless";
   readonly progressive: boolean;
@@ -78,6 +86,9 @@ export interface Plan {
   readonly estimatedBytes: number;
   readonly budgetBytes: number;
 }
+
+/** Output formats that store animations. */
+const ANIMATED_OUTPUTS: ReadonlySet<ImageFormat> = new Set(["gif", "webp"]);
 
 /** Used when the source format cannot be written (Decision 1). */
 const FALLBACK_FORMAT: ImageFormat = "jpg";
@@ -116,9 +127,12 @@ export function planProcess(
   // A report answers from the decoded source: nothing is encoded, so the output limits do not apply.
   if (!report && !capture) checkFormatSide(current, output.maxSide);
 
-  // OSS keeps a GIF animated only through steps that allow it (resize by size); others take frame 1.
+  // OSS keeps a GIF animated only through steps that allow it (resize by size); others take frame
+  // 1. Animated WebP sources and GIF to WebP follow the same rule (Decision 23).
   const animated =
-    outputFormat === "gif" && header.frames > 1 && planned.every(({ action }) => action.keepsAnimation);
+    ANIMATED_OUTPUTS.has(outputFormat) &&
+    header.frames > 1 &&
+    planned.every(({ action }) => action.keepsAnimation);
 
   const reportSize = report?.reducedSide === undefined ? undefined : fitWithin(upright, report.reducedSide);
   const { decode, steps } = absorbLeadingSteps(planned, upright, orientation, header, reportSize);
@@ -142,16 +156,20 @@ export function planProcess(
     sink: capture ? ("capture" as const) : report ? ("mean" as const) : ("encoder" as const),
     budgetBytes,
   };
-  const estimate = (orientPasses: number) => estimateBytes({ ...base, orientPasses, estimatedBytes: 0 });
-  let orientPasses = 1;
+  const estimate = (bandPasses: number) => estimateBytes({ ...base, bandPasses, estimatedBytes: 0 });
+  let bandPasses = 1;
   let estimatedBytes = estimate(1);
-  if (estimatedBytes > budgetBytes && !animated) {
+  const banded = planOps({ ...base, bandPasses: 1, estimatedBytes: 0 }, undefined).find(
+    (each) => each.code === OP.ORIENT,
+  );
+  if (estimatedBytes > budgetBytes && banded && !animated) {
     // A quarter turn's frame that does not fit is held a band at a time (wasm/src/steps/orient.c).
-    const frame = orientFrameBytes(orientedSize(decode.size, 1), orientation, header.hasAlpha);
+    const [width, height, turn, bytesPerPixel] = banded.args;
+    const frame = orientFrameBytes({ width, height }, turn, bytesPerPixel === 4);
     const rest = estimatedBytes - frame;
     if (frame > 0 && rest < budgetBytes) {
-      orientPasses = Math.ceil(frame / (budgetBytes - rest));
-      estimatedBytes = estimate(orientPasses);
+      bandPasses = Math.ceil(frame / (budgetBytes - rest));
+      estimatedBytes = estimate(bandPasses);
     }
   }
   if (estimatedBytes > budgetBytes) {
@@ -159,7 +177,7 @@ export function planProcess(
       `Processing this ${header.width}x${header.height} image needs about ${mib(estimatedBytes)} MiB; this service allows ${mib(budgetBytes)} MiB per request.`,
     );
   }
-  return { ...base, orientPasses, estimatedBytes };
+  return { ...base, bandPasses, estimatedBytes };
 }
 
 /** The engine memory of the plan's run, built with placeholders where steps prepare parts. */
@@ -199,9 +217,7 @@ export function planOps(
       ...cropAndResample(wholeImage(header).size, decode, header.hasAlpha),
     );
   }
-  if (plan.orientation > 1) {
-    ops.push(orientOp(decode.size, plan.orientation, header.hasAlpha, "decode", plan.orientPasses));
-  }
+  if (plan.orientation > 1) ops.push(orientOp(decode.size, plan.orientation, header.hasAlpha, "decode"));
   plan.steps.forEach(({ action, geometry, hasAlpha, inputResampled }, i) => {
     ops.push(...action.ops(geometry, { ...plan.context, hasAlpha, session, inputResampled }, prepared[i]));
   });
@@ -209,11 +225,18 @@ export function planOps(
   if (plan.sink === "mean") {
     ops.push(meanOp(last));
   } else if (plan.sink === "encoder" && plan.encoder?.inEngine) {
-    const options = { quality: plan.quality, progressive: plan.progressive };
+    const options = {
+      quality: plan.quality,
+      progressive: plan.progressive,
+      frames: plan.animated ? plan.header.frames : 1,
+    };
     ops.push(plan.encoder.op(last, options, plan.hasAlpha, header, plan.budgetBytes));
   } else {
     ops.push(captureOp(last));
   }
+  // The first orientation op is the one the engine may run in band passes.
+  const first = ops.findIndex((each) => each.code === OP.ORIENT);
+  if (first >= 0 && plan.bandPasses > 1) ops[first] = withPasses(ops[first], plan.bandPasses);
   return ops;
 }
 
