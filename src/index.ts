@@ -94,13 +94,16 @@ async function handle(c: Context<AppEnv>, config: ServiceConfig, deadline: Deadl
   const resolved = resolveAddress(url, config);
   // ali-oss's ImageClient sends bucket sub-resources as an object key: `/<bucket>/%3Fstyle%26...`.
   const [address, params]: [ObjectAddress, QueryParam[]] = resolved.key.startsWith("?")
-    ? [{ bucket: resolved.bucket, key: "" }, parseQuery(resolved.key.slice(1))]
+    ? [{ bucket: resolved.bucket, key: "", pathKey: "" }, parseQuery(resolved.key.slice(1))]
     : [resolved, parseQuery(url.search.slice(1))];
-  const { bucket, key } = address;
+  const { bucket } = address;
   const caller = await authenticate(
-    { method, headers: request.headers, params, bucket: bucket.name, key },
+    { method, headers: request.headers, params, bucket: bucket.name, key: address.pathKey },
     config.accessKeys,
   );
+  // Only reads take a `<key>!<style>` suffix as a style; a write addresses the object by its whole name.
+  const reads = method === "GET" || method === "HEAD";
+  const key = reads ? address.key : address.pathKey;
 
   const copySource = method === "PUT" ? request.headers.get("x-oss-copy-source") : null;
   if (method === "PUT" || method === "POST" || method === "DELETE") {

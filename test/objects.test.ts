@@ -246,6 +246,25 @@ async function sourceObject(name = "source.txt", bytes: Uint8Array = ORIGINAL): 
   return key;
 }
 
+describe("keys that end like a style (<key>!<style>)", () => {
+  it("signs, writes and deletes the whole name; only reads take the suffix as a style", async () => {
+    const key = uniqueKey("photo.jpg!v2");
+    const put = await signedPut(key, { "Content-Type": "text/plain" }, TEXT);
+    expect(put.status, await put.text()).toBe(200);
+    expect(await stored(key)).toBe("0123456789abcdefghij");
+    expect(await stored(key.slice(0, -"!v2".length))).toBeNull();
+    // A signed read of the whole name is checked against the whole name, then read as a style.
+    const read = await request(`/demo/${encodePath(key)}`, await signedV1("GET", `/demo/${key}`));
+    expect(await ossError(read)).toMatchObject({ status: 404, code: "NoSuchStyle" });
+    const removed = await request(
+      `/demo/${encodePath(key)}`,
+      await signedV1("DELETE", `/demo/${key}`, { method: "DELETE" }),
+    );
+    expect(removed.status).toBe(204);
+    expect(await stored(key)).toBeNull();
+  });
+});
+
 describe("GetObjectMeta (?objectMeta)", () => {
   it("HEAD: 200 with Content-Length, ETag, Last-Modified and x-oss-last-access-time only, no body", async () => {
     const key = await sourceObject("meta.txt");

@@ -9,6 +9,11 @@ export interface ObjectAddress {
   readonly key: string;
   /** Style named in the path as `<key><delimiter><style>`, when the bucket enables a delimiter. */
   readonly style?: string;
+  /**
+   * The key as the path names it, a style suffix included: what a signature covers, and the object
+   * a write addresses (`a.jpg!v2` is an object name to PutObject; only reads take `!v2` as a style).
+   */
+  readonly pathKey: string;
 }
 
 /**
@@ -19,7 +24,7 @@ export interface ObjectAddress {
 export function resolveAddress(url: URL, config: ServiceConfig): ObjectAddress {
   const { bucket, key } = findBucketAndKey(url, config);
   if (key !== "") checkObjectName(key);
-  return { bucket, ...splitStyle(key, bucket.styleDelimiters) };
+  return { bucket, pathKey: key, ...splitStyle(key, bucket.styleDelimiters) };
 }
 
 /**
