@@ -1,22 +1,26 @@
-// npm run bench
-// Measures the Worker in the real runtime (wrangler dev / workerd, local R2) against sharp (libvips)
-// doing the same work in this Node process: `image/resize,w_200/interlace,1` on a 1024x768 and a
-// 4032x3024 photo-like JPEG. Reports cache-miss latency (real processing), cache-hit latency versus
-// serving the original bytes, output sizes, the peak memory of the workerd process, and where the
-// time goes inside the codec engine (bench/engine-stages.mjs, run in this process).
+// npm run bench [-- <group> ...]   groups: thumbnails, full, formats, cache (default: all)
 //
-// Inputs are cached in bench/.work/; the local R2/Cache state under bench/.work/state is recreated on
-// every run, so earlier runs cannot turn cache misses into hits. The Worker runs from a copy of src/
-// taken at the start (bench/.work/worker), so edits made during a run do not reload it halfway.
-import { readFileSync, rmSync } from "node:fs";
+// Measures the Worker in the real runtime (wrangler dev / workerd, local R2) side by side with sharp
+// (libvips) doing the same work in this Node process. For every case: cache-miss latency over HTTP
+// (each Worker request is for a key never processed before, each followed by sharp on the same input,
+// so both see the same moments of a noisy machine), medians and the Worker/sharp ratio; the CPU time
+// workerd spent per request (from /proc/<pid>/task/*/schedstat, nanoseconds); the isolate's
+// WebAssembly memory after each request (the Worker's Server-Timing `wasm` entry); output bytes of
+// both; and the Worker's own Server-Timing stages. `cache` compares cache hits with serving the
+// original object.
+//
+// Inputs are made with sharp from the synthetic photo and cached in bench/.work/ (bench/inputs.mjs);
+// the local R2/Cache state under bench/.work/state is recreated on every run. The Worker runs from
+// a copy of src/ taken at the start, so edits made during a run do not reload it halfway. Results are
+// also written to bench/.work/results.json.
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import sharp from "sharp";
 import { openLocalBuckets } from "../scripts/lib/buckets.mjs";
 import { freePort, snapshotWorker, spawnDevServer } from "../scripts/lib/dev-server.mjs";
-import { engineJpegSize, engineStages } from "./engine-stages.mjs";
-import { photoJpeg } from "./photo.mjs";
+import { benchInput } from "./inputs.mjs";
 import { findWorkerRuntime, memoryOf } from "./workerd-memory.mjs";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -24,22 +28,172 @@ const WORK_DIR = join(ROOT, "bench", ".work");
 const STATE_DIR = join(WORK_DIR, "state");
 const SNAPSHOT_DIR = join(WORK_DIR, "worker");
 const WRANGLER_LOG = join(WORK_DIR, "wrangler.log");
-
 const BUCKET = "demo";
-const PROCESS = "image/resize,w_200/interlace,1";
-const OUTPUT_WIDTH = 200;
-/** The Worker's default JPEG quality; sharp gets the same so output sizes are comparable. */
-const JPEG_QUALITY = 85;
+const WARMUP = 1;
+const REQUEST_TIMEOUT_MS = 120_000;
 
-const WARMUP = 2;
-/** Cache-hit and original-bytes requests per input; they are cheap. */
-const SERVE_ITERATIONS = 30;
+/** The Worker's defaults, given to sharp too so that both encode at the same settings. */
+const JPEG_QUALITY = 85;
+const WEBP_QUALITY = 85;
+/** OSS's q_80 on a q90 JPEG source is 72 (relative to the source's quality, reference §11). */
+const Q80_OF_Q90 = 72;
+const Q80_OF_Q85 = 68;
+
+const jpeg = (image, quality = JPEG_QUALITY, progressive = false) =>
+  image.jpeg({ quality, progressive, chromaSubsampling: "4:2:0" }).toBuffer();
+
+/**
+ * The cases: the source, the process string, what sharp does for the same result, and how many runs.
+ * `format` is the output the Worker must answer with (checked on every response).
+ */
 const CASES = [
-  { width: 1024, height: 768, iterations: 25 },
-  { width: 4032, height: 3024, iterations: 20 },
+  // Thumbnails: the most common request on any site.
+  ...[
+    ["photo-1024.jpg", 20],
+    ["photo-12mp.jpg", 12],
+  ].map(([input, runs]) => ({
+    group: "thumbnails",
+    input,
+    process: "image/resize,w_200/interlace,1",
+    sharp: (bytes) => jpeg(sharp(bytes).resize(200), JPEG_QUALITY, true),
+    runs,
+    format: "jpeg",
+  })),
+  ...[
+    ["photo-12mp-progressive.jpg", 6],
+    ["photo-48mp-progressive.jpg", 3],
+  ].map(([input, runs]) => ({
+    group: "thumbnails",
+    input,
+    process: "image/resize,w_200",
+    sharp: (bytes) => jpeg(sharp(bytes).resize(200)),
+    runs,
+    format: "jpeg",
+  })),
+  // Full size: re-encoding, converting and editing originals.
+  {
+    group: "full",
+    input: "photo-12mp.jpg",
+    process: "image/quality,q_80",
+    sharp: (b) => jpeg(sharp(b), Q80_OF_Q90),
+    runs: 5,
+    format: "jpeg",
+  },
+  {
+    group: "full",
+    input: "photo-12mp.jpg",
+    process: "image/format,webp",
+    sharp: (b) => sharp(b).webp({ quality: WEBP_QUALITY }).toBuffer(),
+    runs: 3,
+    format: "webp",
+  },
+  {
+    group: "full",
+    input: "photo-12mp.jpg",
+    process: "image/rotate,90",
+    sharp: (b) => jpeg(sharp(b).rotate(90)),
+    runs: 4,
+    format: "jpeg",
+  },
+  {
+    group: "full",
+    input: "photo-12mp.jpg",
+    process: "image/blur,r_10,s_5",
+    sharp: (b) => jpeg(sharp(b).blur(5)),
+    runs: 3,
+    format: "jpeg",
+  },
+  {
+    group: "full",
+    input: "photo-12mp.jpg",
+    process: "image/resize,w_3000",
+    sharp: (b) => jpeg(sharp(b).resize(3000)),
+    runs: 4,
+    format: "jpeg",
+  },
+  {
+    group: "full",
+    input: "photo-12mp-progressive.jpg",
+    process: "image/quality,q_80",
+    sharp: (b) => jpeg(sharp(b), Q80_OF_Q90),
+    runs: 3,
+    format: "jpeg",
+  },
+  {
+    group: "full",
+    input: "photo-24mp.jpg",
+    process: "image/quality,q_80",
+    sharp: (b) => jpeg(sharp(b), Q80_OF_Q90),
+    runs: 3,
+    format: "jpeg",
+  },
+  {
+    group: "full",
+    input: "photo-48mp.jpg",
+    process: "image/quality,q_80",
+    sharp: (b) => jpeg(sharp(b), Q80_OF_Q85),
+    runs: 2,
+    format: "jpeg",
+  },
+  {
+    group: "full",
+    input: "photo-48mp.jpg",
+    process: "image/resize,w_3000",
+    sharp: (b) => jpeg(sharp(b).resize(3000)),
+    runs: 2,
+    format: "jpeg",
+  },
+  // Every format a site stores.
+  ...[
+    ["photo-12mp.png", "png"],
+    ["screenshot-3840x2160.png", "png"],
+    ["photo-12mp.webp", "webp"],
+    ["photo-12mp-lossless.webp", "webp"],
+    ["photo-12mp.avif", "avif"],
+    ["photo-4mp.tiff", "jpeg"],
+  ].flatMap(([input, format]) => [
+    {
+      group: "formats",
+      input,
+      process: "image/resize,w_200",
+      sharp: (b) => encodeAs(sharp(b).resize(200), format),
+      runs: 4,
+      format,
+    },
+    {
+      group: "formats",
+      input,
+      process: "image/resize,w_1080/quality,q_80",
+      sharp: (b) => encodeAs(sharp(b).resize(1080), format, 80),
+      runs: 3,
+      format,
+    },
+  ]),
+  ...["photo-12mp.png", "photo-12mp.webp", "photo-12mp.avif"].map((input) => ({
+    group: "formats",
+    input,
+    process: "image/format,jpg",
+    sharp: (b) => jpeg(sharp(b)),
+    runs: 3,
+    format: "jpeg",
+  })),
 ];
 
-const REQUEST_TIMEOUT_MS = 60_000;
+/** sharp's encoder for an output format at the Worker's default (or the given) quality. */
+function encodeAs(image, format, quality) {
+  switch (format) {
+    case "png":
+      return image.png().toBuffer();
+    case "webp":
+      return image.webp({ quality: quality ?? WEBP_QUALITY }).toBuffer();
+    case "avif":
+      return image.avif({ quality: quality ?? 60 }).toBuffer();
+    default:
+      return jpeg(image, quality ?? JPEG_QUALITY);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
 
 /** A benchmark request that did not do what it should; the message is printed as is. */
 class BenchFailure extends Error {
@@ -47,13 +201,10 @@ class BenchFailure extends Error {
   requestId;
 }
 
-// ---------------------------------------------------------------------------------------------------
-
 const MiB = 1024 * 1024;
-const fmtMs = (ms) => `${ms.toFixed(1)} ms`;
+const fmtMs = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
 const fmtBytes = (bytes) =>
   bytes >= MiB ? `${(bytes / MiB).toFixed(2)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;
-const fmtMiB = (bytes) => `${(bytes / MiB).toFixed(1)} MiB`;
 
 /** Quantile with linear interpolation between the closest ranks. */
 function quantile(samples, q) {
@@ -63,7 +214,7 @@ function quantile(samples, q) {
   const upper = Math.ceil(position);
   return sorted[lower] + (sorted[upper] - sorted[lower]) * (position - lower);
 }
-const summary = (samples) => ({ median: quantile(samples, 0.5), p90: quantile(samples, 0.9) });
+const median = (samples) => quantile(samples, 0.5);
 
 function printTable(headers, rows) {
   const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => row[i].length)));
@@ -73,141 +224,128 @@ function printTable(headers, rows) {
   for (const row of rows) console.log(`  ${line(row).join("  ")}`);
 }
 
-const keyOf = ({ width }, index) => `bench/${width}-${index}.jpg`;
-const label = ({ width, height }) => `${width}x${height}`;
+/** CPU time (ns) workerd's threads have used so far, from the scheduler's own accounting. */
+function cpuNs(pid) {
+  let total = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      total += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0]);
+    } catch {
+      // a thread that ended while we looked
+    }
+  }
+  return total;
+}
 
-// ---------------------------------------------------------------------------------------------------
+/** `read;dur=1.2, cache;dur=0.3;desc="miss", wasm;desc="38.5"` as Map(stage -> {dur, desc}). */
+function serverTiming(headers) {
+  const stages = new Map();
+  for (const entry of (headers.get("server-timing") ?? "").split(",")) {
+    const [stage, ...params] = entry.trim().split(";");
+    if (!stage) continue;
+    const dur = params.find((p) => p.startsWith("dur="))?.slice(4);
+    const desc = params.find((p) => p.startsWith("desc="))?.slice(6, -1);
+    stages.set(stage, { dur: dur === undefined ? undefined : Number(dur), desc });
+  }
+  return stages;
+}
 
-/** GET `url`; returns the body and the time to the last byte. Fails on anything but 200. */
-async function timedGet(url) {
+const CONTENT_TYPES = { jpeg: "image/jpeg", png: "image/png", webp: "image/webp", avif: "image/avif" };
+
+/** GET `url`; returns the body, headers and the time to the last byte. Fails on anything but 200. */
+async function timedGet(url, format) {
   const start = performance.now();
   const response = await fetch(url, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
   const body = Buffer.from(await response.arrayBuffer());
   const ms = performance.now() - start;
   if (response.status !== 200) {
-    const failure = new BenchFailure(`GET ${url} returned ${response.status}:\n${body.toString("utf8")}`);
+    const failure = new BenchFailure(
+      `GET ${url} returned ${response.status}:\n${body.toString("utf8").slice(0, 600)}`,
+    );
     failure.requestId = response.headers.get("x-oss-request-id");
     throw failure;
+  }
+  const type = response.headers.get("content-type");
+  if (format && type !== CONTENT_TYPES[format]) {
+    throw new BenchFailure(`GET ${url}: Content-Type ${type}, expected ${CONTENT_TYPES[format]}`);
   }
   return { ms, body, headers: response.headers };
 }
 
-/** GET a processed variant and check it is a JPEG with the expected cache status. */
-async function processedGet(url, expectedCache) {
-  const result = await timedGet(url);
-  const type = result.headers.get("content-type");
-  if (type !== "image/jpeg") throw new BenchFailure(`GET ${url}: Content-Type ${type}, expected image/jpeg`);
-  const cache = result.headers.get("x-cache");
-  if (expectedCache && cache !== expectedCache) {
-    throw new BenchFailure(`GET ${url}: X-Cache ${cache}, expected ${expectedCache}`);
-  }
-  return result;
-}
+const keyOf = (c, index) => `bench/${c.id}/${index}/${c.input}`;
 
-/** Checks that `jpeg` is a `OUTPUT_WIDTH`-wide JPEG of the input's aspect ratio; returns its metadata. */
-async function checkOutput(what, jpeg, c) {
-  const meta = await sharp(jpeg).metadata();
-  const height = Math.round((OUTPUT_WIDTH * c.height) / c.width);
-  if (meta.format !== "jpeg" || meta.width !== OUTPUT_WIDTH || meta.height !== height) {
-    throw new BenchFailure(
-      `${what} for ${label(c)} is a ${meta.width}x${meta.height} ${meta.format}, expected a ${OUTPUT_WIDTH}x${height} jpeg`,
-    );
-  }
-  return meta;
-}
-
-/** sharp (libvips) doing the same work: decode, resize to 200 wide, progressive JPEG, same quality. */
-const sharpResize = (input) =>
-  sharp(input).resize({ width: OUTPUT_WIDTH }).jpeg({ quality: JPEG_QUALITY, progressive: true }).toBuffer();
-
-/**
- * Cache misses (every request is for a key not processed before: the cache key includes the key),
- * each followed by sharp doing the same work, so both see the same moments of a noisy machine.
- */
-async function missesSideBySide(base, input, c) {
-  const workerSamples = [];
-  const sharpSamples = [];
-  /** Stage name -> the Worker's own Server-Timing durations for it. */
-  const stageSamples = new Map();
-  let workerOutput;
-  let sharpOutput;
-  for (let i = 0; i < WARMUP + c.iterations; i++) {
-    const url = `${base}/${BUCKET}/${keyOf(c, i)}?x-oss-process=${PROCESS}`;
-    const { ms, body, headers } = await processedGet(url, "MISS");
+/** One case: Worker misses interleaved with sharp, CPU time per Worker request, memory, bytes. */
+async function runCase(base, workerd, c, input) {
+  const worker = [];
+  const native = [];
+  const cpu = [];
+  const stages = new Map();
+  let wasm = 0;
+  let workerBytes = 0;
+  let sharpBytes = 0;
+  for (let i = 0; i < WARMUP + c.runs; i++) {
+    const url = `${base}/${BUCKET}/${keyOf(c, i)}?x-oss-process=${c.process}`;
+    const before = cpuNs(workerd);
+    const { ms, body, headers } = await timedGet(url, c.format);
+    const cpuMs = (cpuNs(workerd) - before) / 1e6;
+    if (headers.get("x-cache") !== "MISS") throw new BenchFailure(`GET ${url}: not a cache miss`);
     const start = performance.now();
-    sharpOutput = await sharpResize(input);
+    const reference = await c.sharp(input);
     const sharpMs = performance.now() - start;
+    const timing = serverTiming(headers);
+    wasm = Math.max(wasm, Number(timing.get("wasm")?.desc ?? 0));
     if (i < WARMUP) continue;
-    workerSamples.push(ms);
-    sharpSamples.push(sharpMs);
-    for (const [stage, duration] of serverTiming(headers)) {
-      stageSamples.set(stage, [...(stageSamples.get(stage) ?? []), duration]);
+    worker.push(ms);
+    native.push(sharpMs);
+    cpu.push(cpuMs);
+    for (const [stage, { dur }] of timing) {
+      if (dur !== undefined) stages.set(stage, [...(stages.get(stage) ?? []), dur]);
     }
-    workerOutput ??= body;
+    workerBytes = body.length;
+    sharpBytes = reference.length;
   }
-  const meta = await checkOutput("The Worker's output", workerOutput, c);
-  await checkOutput("sharp's output", sharpOutput, c);
   return {
-    worker: {
-      ...summary(workerSamples),
-      bytes: workerOutput.length,
-      progressive: meta.isProgressive,
-      stages: [...stageSamples].map(([stage, samples]) => [stage, quantile(samples, 0.5)]),
-    },
-    native: { ...summary(sharpSamples), bytes: sharpOutput.length },
+    case: `${c.input} ${c.process}`,
+    group: c.group,
+    runs: c.runs,
+    workerMs: median(worker),
+    sharpMs: median(native),
+    ratio: median(worker) / median(native),
+    cpuMs: median(cpu),
+    wasmMiB: wasm,
+    workerBytes,
+    sharpBytes,
+    stages: Object.fromEntries([...stages].map(([stage, samples]) => [stage, median(samples)])),
   };
 }
 
-/** `read;dur=1.2, cache;dur=0.3;desc="miss"` as [["read", 1.2], ["cache", 0.3]]. */
-function serverTiming(headers) {
-  return (headers.get("server-timing") ?? "")
-    .split(",")
-    .map((entry) => entry.trim().split(";"))
-    .filter(([stage]) => stage)
-    .map(([stage, ...params]) => [
-      stage,
-      Number(params.find((p) => p.startsWith("dur="))?.slice(4) ?? Number.NaN),
-    ]);
-}
-
-/** Cache hits on an already processed variant, and the original object served without processing. */
-async function servingRuns(base, c, input) {
-  const key = keyOf(c, WARMUP); // processed during the miss runs
-  const variantUrl = `${base}/${BUCKET}/${key}?x-oss-process=${PROCESS}`;
-  // The Worker writes the cache in waitUntil, after the response; poll until the entry is there.
+/** Cache hits on a processed variant against serving the original object. */
+async function cacheRuns(base, c) {
+  const variant = `${base}/${BUCKET}/${keyOf(c, WARMUP)}?x-oss-process=${c.process}`;
+  const original = `${base}/${BUCKET}/${keyOf(c, WARMUP)}`;
   const deadline = Date.now() + 10_000;
-  while ((await processedGet(variantUrl)).headers.get("x-cache") !== "HIT") {
-    if (Date.now() > deadline) throw new BenchFailure(`GET ${variantUrl} never became X-Cache: HIT`);
+  // The Worker writes the cache in waitUntil, after the response: poll until the entry is there.
+  while ((await timedGet(variant)).headers.get("x-cache") !== "HIT") {
+    if (Date.now() > deadline) throw new BenchFailure(`GET ${variant} never became X-Cache: HIT`);
     await sleep(100);
   }
-
   const hits = [];
   const originals = [];
-  const originalUrl = `${base}/${BUCKET}/${key}`;
-  for (let i = 0; i < WARMUP + SERVE_ITERATIONS; i++) {
-    const hit = await processedGet(variantUrl, "HIT");
-    const original = await timedGet(originalUrl);
-    if (!original.body.equals(input)) throw new BenchFailure(`GET ${originalUrl} did not return the upload`);
-    if (i < WARMUP) continue;
-    hits.push(hit.ms);
-    originals.push(original.ms);
+  for (let i = 0; i < 25; i++) {
+    hits.push((await timedGet(variant)).ms);
+    originals.push((await timedGet(original)).ms);
   }
-  return { hit: summary(hits), original: summary(originals) };
+  return { case: `${c.input} ${c.process}`, hitMs: median(hits), originalMs: median(originals) };
 }
 
-// ---------------------------------------------------------------------------------------------------
-
-async function uploadInputs(inputs) {
+async function uploadInputs(cases, inputs) {
   const local = await openLocalBuckets(STATE_DIR);
   try {
     const bucket = await local.bucket(BUCKET);
-    for (const c of CASES) {
-      for (let i = 0; i < WARMUP + c.iterations; i++) {
-        // A plain Uint8Array copy: Miniflare's R2 binding rejects a Node Buffer (with an opaque
-        // "false == true" assertion).
-        await bucket.put(keyOf(c, i), new Uint8Array(inputs.get(c)), {
-          httpMetadata: { contentType: "image/jpeg" },
-        });
+    for (const c of cases) {
+      for (let i = 0; i < WARMUP + c.runs; i++) {
+        // A plain Uint8Array copy: Miniflare's R2 binding rejects a Node Buffer.
+        await bucket.put(keyOf(c, i), new Uint8Array(inputs.get(c.input)));
       }
     }
   } finally {
@@ -215,179 +353,51 @@ async function uploadInputs(inputs) {
   }
 }
 
-function printReport({ idle, results }) {
-  console.log(
-    `\nCache miss: ?x-oss-process=${PROCESS}  (sharp: resize width ${OUTPUT_WIDTH}, JPEG q${JPEG_QUALITY} progressive)`,
-  );
+function printResults(group, results) {
+  console.log(`\n${group}: cache misses over HTTP, Worker vs sharp in this process (medians)`);
+  const answered = results.filter((r) => !r.refused);
   printTable(
-    [
-      "input",
-      "runs",
-      "Worker median",
-      "Worker p90",
-      "sharp median",
-      "sharp p90",
-      "Worker/sharp",
-      "Worker out",
-      "sharp out",
-    ],
-    results.map(({ c, worker, native }) => [
-      label(c),
-      String(c.iterations),
-      fmtMs(worker.median),
-      fmtMs(worker.p90),
-      fmtMs(native.median),
-      fmtMs(native.p90),
-      `${(worker.median / native.median).toFixed(1)}x`,
-      `${worker.bytes} B${worker.progressive ? "" : " (baseline!)"}`,
-      `${native.bytes} B`,
+    ["case", "runs", "Worker", "sharp", "Worker/sharp", "workerd CPU", "wasm MiB", "Worker out", "sharp out"],
+    answered.map((r) => [
+      r.case,
+      String(r.runs),
+      fmtMs(r.workerMs),
+      fmtMs(r.sharpMs),
+      `${r.ratio.toFixed(2)}x`,
+      fmtMs(r.cpuMs),
+      r.wasmMiB.toFixed(1),
+      fmtBytes(r.workerBytes),
+      fmtBytes(r.sharpBytes),
     ]),
   );
-
-  console.log(
-    "\nInside the Worker on those misses: its Server-Timing stages (medians; the rest is HTTP and wrangler's proxy)",
-  );
-  const stages = results[0].worker.stages.map(([stage]) => stage);
-  printTable(
-    ["input", ...stages, "sum", "HTTP total"],
-    results.map(({ c, worker }) => {
-      const durations = new Map(worker.stages);
-      const sum = stages.reduce((total, stage) => total + (durations.get(stage) ?? 0), 0);
-      return [
-        label(c),
-        ...stages.map((stage) => fmtMs(durations.get(stage) ?? 0)),
-        fmtMs(sum),
-        fmtMs(worker.median),
-      ];
-    }),
-  );
-
-  console.log(
-    `\nCache hit (X-Cache: HIT) vs original object (no x-oss-process), ${SERVE_ITERATIONS} runs each`,
-  );
-  printTable(
-    ["input", "hit median", "hit p90", "original median", "original p90", "hit/original"],
-    results.map(({ c, serving }) => [
-      label(c),
-      fmtMs(serving.hit.median),
-      fmtMs(serving.hit.p90),
-      fmtMs(serving.original.median),
-      fmtMs(serving.original.p90),
-      `${(serving.hit.median / serving.original.median).toFixed(2)}x`,
-    ]),
-  );
-
-  console.log(
-    "\nWorker workerd memory (VmHWM is the process-lifetime peak: each figure includes the runs before it)",
-  );
-  printTable(
-    ["when", "VmRSS", "VmHWM"],
-    [
-      ["idle, after start", fmtMiB(idle.rss), fmtMiB(idle.hwm)],
-      ...results.map(({ c, memory }) => [`after ${label(c)} runs`, fmtMiB(memory.rss), fmtMiB(memory.hwm)]),
-    ],
-  );
-}
-
-/** The planner's shrink-on-load choice (src/codecs/jpeg.ts dctDenominator) for the output width. */
-function dctDenominator(c) {
-  const height = (OUTPUT_WIDTH * c.height) / c.width;
-  return [8, 4, 2].find((d) => c.width / d >= OUTPUT_WIDTH && c.height / d >= height) ?? 1;
-}
-
-/** Both encoders on the same pixels (sharp's resize of the input), so only the encoders differ. */
-async function printEncoderSizes(inputs) {
-  console.log(
-    `\nEncoders alone on the same pixels (sharp's resize to ${OUTPUT_WIDTH} wide), progressive q${JPEG_QUALITY}`,
-  );
-  const rows = [];
-  for (const c of CASES) {
-    const { data, info } = await sharp(inputs.get(c))
-      .resize({ width: OUTPUT_WIDTH })
-      .ensureAlpha()
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    const engine = engineJpegSize(data, info.width, info.height, JPEG_QUALITY);
-    const native = (
-      await sharp(data, { raw: info }).jpeg({ quality: JPEG_QUALITY, progressive: true }).toBuffer()
-    ).length;
-    rows.push([label(c), `${engine} B`, `${native} B`, `${(engine / native).toFixed(3)}x`]);
+  for (const r of results.filter((each) => each.refused)) console.log(`  ${r.case}: refused, ${r.refused}`);
+  console.log(`  Server-Timing stages inside the Worker (medians):`);
+  for (const r of answered) {
+    const parts = Object.entries(r.stages).map(([stage, ms]) => `${stage} ${fmtMs(ms)}`);
+    console.log(`    ${r.case}: ${parts.join(", ")}`);
   }
-  printTable(["input", "engine", "sharp", "engine/sharp"], rows);
-}
-
-function printStages(inputs) {
-  console.log(
-    "\nInside the codec engine (wasm/engine.wasm in this Node process; medians; heap = WASM memory grown to)",
-  );
-  printTable(
-    ["input", "DCT scale", "decode", "resize", "encode", "total", "heap", "full-size decode", "its heap"],
-    CASES.map((c) => {
-      const stages = engineStages(
-        inputs.get(c),
-        c,
-        dctDenominator(c),
-        OUTPUT_WIDTH,
-        JPEG_QUALITY,
-        c.iterations,
-      );
-      return [
-        label(c),
-        `1/${stages.denominator}`,
-        fmtMs(stages.decode),
-        fmtMs(stages.resize),
-        fmtMs(stages.encode),
-        fmtMs(stages.total),
-        fmtMiB(stages.scaledHeap),
-        fmtMs(stages.fullDecode),
-        fmtMiB(stages.fullHeap),
-      ];
-    }),
-  );
-}
-
-/** Runs every case against the started Worker and sharp; returns what printReport shows. */
-async function measure(server, inputs) {
-  const { workerd, proxy } = findWorkerRuntime(server);
-  const idle = memoryOf(workerd);
-  console.log(
-    `Worker: wrangler dev at ${server.base}, Worker runtime workerd pid ${workerd}` +
-      `${proxy ? ` (wrangler's proxy: workerd pid ${proxy})` : ""}; log in ${WRANGLER_LOG.slice(ROOT.length)}`,
-  );
-
-  const results = [];
-  for (const c of CASES) {
-    process.stdout.write(`Running ${label(c)} ...`);
-    const started = performance.now();
-    const { worker, native } = await missesSideBySide(server.base, inputs.get(c), c);
-    const serving = await servingRuns(server.base, c, inputs.get(c));
-    const memory = memoryOf(workerd);
-    results.push({ c, worker, native, serving, memory });
-    console.log(` ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  }
-  return { idle, results };
 }
 
 async function main() {
+  const groups = process.argv.slice(2);
+  const wanted = (group) => groups.length === 0 || groups.includes(group);
+  const cases = CASES.filter((c) => wanted(c.group)).map((c, id) => ({ ...c, id }));
   const started = performance.now();
   const cpus = os.cpus();
   console.log(
-    `Machine: ${cpus[0]?.model ?? "unknown CPU"}, ${cpus.length} cores, ${os.platform()} ${os.release()}`,
+    `Machine: ${cpus[0]?.model ?? "unknown CPU"}, ${cpus.length} cores, load ${os.loadavg()[0].toFixed(1)}`,
   );
   console.log(`Node ${process.version}, sharp ${sharp.versions.sharp} (libvips ${sharp.versions.vips})`);
-  // libvips caches operations; identical repeated calls could be answered from that cache, which
-  // would not be a like-for-like comparison with the Worker's cache misses.
+  // libvips caches operations: repeated identical calls could be answered from that cache, which
+  // would not compare with the Worker's cache misses. sharp keeps its default thread pool (the
+  // Worker has one thread): that is what sharp users run.
   sharp.cache(false);
 
   const inputs = new Map();
-  for (const c of CASES) {
-    const { path, bytes } = await photoJpeg(WORK_DIR, c.width, c.height);
-    inputs.set(c, bytes);
-    console.log(`Input ${label(c)}: ${fmtBytes(bytes.length)} q90 4:2:0 JPEG (${path.slice(ROOT.length)})`);
-  }
-
+  for (const name of new Set(cases.map((c) => c.input))) inputs.set(name, await benchInput(WORK_DIR, name));
+  for (const [name, bytes] of inputs) console.log(`Input ${name}: ${fmtBytes(bytes.length)}`);
   rmSync(STATE_DIR, { recursive: true, force: true });
-  await uploadInputs(inputs);
+  await uploadInputs(cases, inputs);
 
   const server = spawnDevServer({
     cwd: ROOT,
@@ -397,7 +407,6 @@ async function main() {
     vars: {},
     logPath: WRANGLER_LOG,
   });
-  // wrangler runs in its own process group (see spawnDevServer), so Ctrl-C only reaches us.
   const stopOnSignal = (signal) => {
     interrupted = true;
     console.error(`\n${signal}: stopping wrangler dev`);
@@ -406,14 +415,57 @@ async function main() {
   process.once("SIGINT", stopOnSignal);
   process.once("SIGTERM", stopOnSignal);
   process.once("exit", () => server.killNow());
+  const report = { machine: cpus[0]?.model, cores: cpus.length, results: [], cache: [] };
   try {
     await server.ready();
-    printReport(await measure(server, inputs));
-    printStages(inputs);
-    await printEncoderSizes(inputs);
+    const { workerd } = findWorkerRuntime(server);
+    const idle = memoryOf(workerd);
+    for (const group of ["thumbnails", "full", "formats"]) {
+      const inGroup = cases.filter((c) => c.group === group);
+      if (inGroup.length === 0) continue;
+      const results = [];
+      for (const c of inGroup) {
+        process.stdout.write(`  ${c.input} ${c.process} ...`);
+        const t = performance.now();
+        try {
+          results.push(await runCase(server.base, workerd, c, inputs.get(c.input)));
+        } catch (error) {
+          // A case the Worker refuses is a result too: it is reported with its OSS error.
+          const refused = error instanceof BenchFailure && /returned 4\d\d/.exec(error.message);
+          if (!refused) throw error;
+          const code = /<Code>([^<]*)<\/Code>/.exec(error.message)?.[1];
+          const message = /<Message>([^<]*)<\/Message>/.exec(error.message)?.[1];
+          results.push({ case: `${c.input} ${c.process}`, group, runs: 0, refused: `${code}: ${message}` });
+        }
+        console.log(` ${((performance.now() - t) / 1000).toFixed(0)} s`);
+      }
+      printResults(group, results);
+      report.results.push(...results);
+    }
+    if (wanted("cache")) {
+      const thumbnails = cases.filter((c) => c.group === "thumbnails").slice(0, 2);
+      for (const c of thumbnails) report.cache.push(await cacheRuns(server.base, c));
+      if (report.cache.length) {
+        console.log(
+          "\ncache: hits (X-Cache: HIT) against the original object (no x-oss-process), 25 runs each",
+        );
+        printTable(
+          ["case", "hit", "original", "hit/original"],
+          report.cache.map((r) => [
+            r.case,
+            fmtMs(r.hitMs),
+            fmtMs(r.originalMs),
+            `${(r.hitMs / r.originalMs).toFixed(2)}x`,
+          ]),
+        );
+      }
+    }
+    const end = memoryOf(workerd);
+    console.log(
+      `\nworkerd memory: idle ${fmtBytes(idle.rss)} RSS; after the runs ${fmtBytes(end.rss)} RSS, peak ${fmtBytes(end.hwm)}`,
+    );
   } catch (error) {
     if (error instanceof BenchFailure && error.requestId) {
-      // The Worker logs internal errors (500s) with the request id; wrangler relays them a moment later.
       await sleep(500);
       const logged = readFileSync(WRANGLER_LOG, "utf8")
         .split("\n")
@@ -424,7 +476,10 @@ async function main() {
   } finally {
     await server.stop();
   }
-  console.log(`\nTotal ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  writeFileSync(join(WORK_DIR, "results.json"), `${JSON.stringify(report, null, 2)}\n`);
+  console.log(
+    `\nTotal ${((performance.now() - started) / 1000).toFixed(0)} s; results in bench/.work/results.json`,
+  );
 }
 
 /** Set on Ctrl-C: the requests then in flight fail, and that is not worth reporting. */

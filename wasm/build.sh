@@ -22,6 +22,33 @@ for library in $LIBRARIES; do
   . "$HERE/libs/$library.sh"
   "build_$library"
 done
+# The licence texts of every library linked, written beside the engine (their notices must travel
+# with the binary): wasm/THIRD-PARTY-LICENSES.txt. The project's summary is THIRD-PARTY-NOTICES.md.
+license_files() {
+  case $1 in
+    jpeg) echo "$JPEG_DIR/LICENSE.md $JPEG_DIR/README.ijg" ;;
+    zlib) echo "$ZLIB_DIR/LICENSE" ;;
+    png) echo "$PNG_DIR/LICENSE" ;;
+    webp) echo "$WEBP_DIR/COPYING $WEBP_DIR/PATENTS" ;;
+    lcms2) echo "$LCMS2_DIR/COPYING" ;;
+    tiff) echo "$TIFF_DIR/LICENSE.md" ;;
+    dav1d) echo "$DAV1D_DIR/COPYING" ;;
+    de265) echo "$DE265_DIR/COPYING" ;;
+    aom) echo "$AOM_DIR/LICENSE $AOM_DIR/PATENTS" ;;
+    *) echo "build.sh: no licence files named for $1" >&2; exit 1 ;;
+  esac
+}
+{
+  echo "Licences of the libraries linked into wasm/engine.wasm, from their Debian source packages."
+  echo "Written by wasm/build.sh; see THIRD-PARTY-NOTICES.md."
+  for library in $LIBRARIES; do
+    for file in $(license_files "$library"); do
+      printf '\n\n======== %s\n\n' "$file"
+      cat "$SRC/$file"
+    done
+  done
+} >"$WORK/THIRD-PARTY-LICENSES.txt"
+
 # What each library installs, linked in this order (a library before those it uses).
 ARCHIVES="libwebpmux.a libwebpdemux.a libwebp.a libtiff.a libpng16.a libjpeg.a liblcms2.a libz.a"
 LINK=""
@@ -41,13 +68,14 @@ cd "$WORK"
   -sERROR_ON_UNDEFINED_SYMBOLS=0 -sWARN_ON_UNDEFINED_SYMBOLS=0)
 
 if [ "${1:-}" = "--check" ]; then
-  if cmp -s engine.wasm "$HERE/engine.wasm"; then
-    echo "wasm/engine.wasm is reproduced byte for byte"
-  else
-    echo "wasm/engine.wasm differs from what wasm/build.sh builds: rebuild and commit it" >&2
-    exit 1
-  fi
+  for output in engine.wasm THIRD-PARTY-LICENSES.txt; do
+    if ! cmp -s "$WORK/$output" "$HERE/$output"; then
+      echo "wasm/$output differs from what wasm/build.sh builds: rebuild and commit it" >&2
+      exit 1
+    fi
+  done
+  echo "wasm/engine.wasm (and its licence file) is reproduced byte for byte"
 else
-  cp engine.wasm "$HERE/engine.wasm"
-  echo "wrote wasm/engine.wasm ($(wc -c <engine.wasm) bytes)"
+  cp "$WORK/engine.wasm" "$WORK/THIRD-PARTY-LICENSES.txt" "$HERE/"
+  echo "wrote wasm/engine.wasm ($(wc -c <"$WORK/engine.wasm") bytes) and wasm/THIRD-PARTY-LICENSES.txt"
 fi
