@@ -35,7 +35,9 @@ async function make() {
   })
     .png({ compressionLevel: 9 })
     .toBuffer();
-  const phone = sharp(renderScene(PHOTO_12MP.width, PHOTO_12MP.height), { raw: { ...PHOTO_12MP, channels: 3 } });
+  const phone = sharp(renderScene(PHOTO_12MP.width, PHOTO_12MP.height), {
+    raw: { ...PHOTO_12MP, channels: 3 },
+  });
   const images = {
     "photo-12mp.jpg": await phone.clone().jpeg({ quality: 90, chromaSubsampling: "4:2:0" }).toBuffer(),
     "photo-12mp-progressive.jpg": await phone
