@@ -175,15 +175,16 @@ function progressiveClaiming(width: number, height: number): Uint8Array {
 
 describe("engine failures", () => {
   it("answers ImageTooLarge when the engine runs out of memory, and the next request succeeds", async () => {
-    // With the budget lifted, a progressive 108 M px JPEG passes the plan; its coefficients
-    // (324 MiB) cannot fit the engine's 128 MiB ceiling, so libjpeg's allocation fails inside WASM.
+    // With the budget lifted, a full-size re-encode of a progressive 108 M px JPEG passes the plan;
+    // its coefficients (324 MiB) cannot fit the engine's 96 MiB ceiling, so libjpeg's allocation
+    // fails inside WASM.
     const good = await upload("photo.jpg", fixture("photo.jpg"));
     expect((await process(good, "image/resize,w_64")).status).toBe(200);
     const started = engineStatus().instancesStarted;
     const huge = await upload("huge-progressive.jpg", progressiveClaiming(12_000, 9_000));
     const context = createExecutionContext();
     const response = await worker.fetch(
-      new Request(new URL(`${huge}?x-oss-process=image/resize,w_100`, ORIGIN)),
+      new Request(new URL(`${huge}?x-oss-process=image/quality,q_80`, ORIGIN)),
       { ...env, IMAGE_MEMORY_BUDGET_MB: "4096" },
       context,
     );

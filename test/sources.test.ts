@@ -141,15 +141,16 @@ describe("limits", () => {
 
   it("refuses what the memory budget cannot hold, before decoding", async () => {
     // 20000x15000 = 300 M px is over OSS's 250 M. The others are within OSS's limits but cannot be
-    // held: a progressive JPEG keeps all its coefficients (128 bytes per 8x8 block, 100 MiB for
-    // 35 M px at 4:2:0), a PNG decoder the whole frame, and an unresized 108 M px result is over
-    // the output limits.
+    // held: a progressive JPEG decoded at full size keeps all its coefficients (128 bytes per 8x8
+    // block, 100 MiB for 35 M px at 4:2:0; its thumbnails need only the DC scans), so does a
+    // baseline JPEG in several scans at any size, a PNG decoder the whole frame, and a free
+    // rotation of 108 M px a band as tall as the image.
     for (const [name, bytes, value] of [
       ["300 M px", jpegClaiming(20_000, 15_000), "image/resize,w_100"],
-      ["progressive 35 M px", jpegClaiming(6_900, 5_100, 0xc2), "image/resize,w_100"],
+      ["progressive 35 M px at full size", jpegClaiming(6_900, 5_100, 0xc2), "image/quality,q_80"],
       ["baseline 35 M px in several scans", jpegClaiming(6_900, 5_100, 0xc0, "luma"), "image/resize,w_100"],
       ["PNG 12 M px", pngClaiming(4032, 3024), "image/resize,w_100"],
-      ["108 M px, not resized", jpegClaiming(12_000, 9_000), "image/rotate,90"],
+      ["108 M px turned by 45 degrees", jpegClaiming(12_000, 9_000), "image/rotate,45"],
     ] as const) {
       const path = await upload("huge", bytes);
       expect(await ossError(await process(path, value)), name).toMatchObject({
@@ -159,14 +160,17 @@ describe("limits", () => {
     }
   });
 
-  it("admits baseline JPEGs up to OSS's 250 M px when they are scaled down", async () => {
+  it("admits what a plan can hold: scaled-down JPEGs up to OSS's 250 M px, progressive thumbnails, turns in bands", async () => {
     // Headers only: a request that passes the plan reaches the decoder, which finds no image data.
-    for (const [name, bytes] of [
-      ["250 M px baseline", jpegClaiming(20_000, 12_500)],
-      ["12 M px progressive", jpegClaiming(4032, 3024, 0xc2)],
+    for (const [name, bytes, value] of [
+      ["250 M px baseline", jpegClaiming(20_000, 12_500), "image/resize,w_200"],
+      ["12 M px progressive", jpegClaiming(4032, 3024, 0xc2), "image/resize,w_200"],
+      // Its thumbnail needs the DC scans alone, and a quarter turn of 108 M px is held in bands.
+      ["35 M px progressive", jpegClaiming(6_900, 5_100, 0xc2), "image/resize,w_200"],
+      ["108 M px, turned", jpegClaiming(12_000, 9_000), "image/rotate,90"],
     ] as const) {
       const path = await upload("claims", bytes);
-      expect(await ossError(await process(path, "image/resize,w_200")), name).toMatchObject({
+      expect(await ossError(await process(path, value)), name).toMatchObject({
         code: "BadRequest",
       });
     }

@@ -7,7 +7,7 @@ import sharp from "sharp";
 import { renderScene } from "./scene.mjs";
 
 /** Bump when what is generated changes. */
-const VERSION = 2;
+const VERSION = 3;
 const CACHE = new URL(`../../node_modules/.cache/oss-test-images-v${VERSION}/`, import.meta.url);
 
 export const PHOTO = { width: 1600, height: 1200 };
@@ -50,6 +50,13 @@ async function make() {
     "photo-jpg-sharp-w200.png": await sharp(photoJpeg).resize(REFERENCE_WIDTH).png().toBuffer(),
     "photo-png-sharp-w200.png": await sharp(photoPng).resize(REFERENCE_WIDTH).png().toBuffer(),
   };
+  // A 48-megapixel progressive JPEG: its thumbnail comes from the DC scans alone.
+  images["quadrants-48mp-progressive.jpg"] = await sharp(QUADRANTS, {
+    raw: { width: 2, height: 2, channels: 3 },
+  })
+    .resize(8000, 6000, { kernel: "nearest" })
+    .jpeg({ quality: 85, progressive: true })
+    .toBuffer();
   for (const [name, { width, height }] of Object.entries(BIG_JPEGS)) {
     images[name] = await sharp(QUADRANTS, { raw: { width: 2, height: 2, channels: 3 } })
       .resize(width, height, { kernel: "nearest" })

@@ -41,6 +41,17 @@ export function jpegDecoderBytes(header: ImageHeader, columns: number): number {
 }
 
 /**
+ * The DC-scan decoder (wasm/src/codecs/jpeg_dc.c): one 16-bit coefficient per block, stored in
+ * whole MCUs (at most a block row and column more per component than the image's), its input
+ * buffer, tables and one output row.
+ */
+function dcDecoderBytes(header: ImageHeader, columns: number): number {
+  const blocks = header.jpegBlocks ?? 0;
+  const padding = 3 * (Math.ceil(header.width / 8) + Math.ceil(header.height / 8) + 4) * 4;
+  return 96 * 1024 + 2 * (blocks + padding) + 4 * columns;
+}
+
+/**
  * The codec engine's JPEG decoder: only the rows and iMCU columns of the region, DCT-scaled by up
  * to 1/8 when the size asks for less, then resampled to the size as rows stream out. Single-scan
  * JPEGs need memory for a few rows whatever their size; progressive and other multi-scan ones hold
@@ -58,16 +69,19 @@ export const jpegDecoder: EngineDecoder = {
     const x1 = Math.min(fullWidth, Math.ceil((region.x + region.width) / denominator));
     const y1 = Math.min(fullHeight, Math.ceil((region.y + region.height) / denominator));
     const pushed = { width: x1 - x0, height: y1 - y0 };
+    // At 1/8 a progressive JPEG's DC scans are all the thumbnail needs: the AC scans are skipped.
+    const dcOnly = denominator === 8 && header.jpegDcScalable === true;
     const decode = op(
       OP.DECODE_JPEG,
       "decode",
-      jpegDecoderBytes(header, pushed.width),
+      dcOnly ? dcDecoderBytes(header, pushed.width) : jpegDecoderBytes(header, pushed.width),
       source,
       denominator,
       x0,
       y0,
       pushed.width,
       pushed.height,
+      dcOnly ? 1 : 0,
     );
     const window = {
       x: region.x / denominator - x0,

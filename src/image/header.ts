@@ -23,6 +23,11 @@ export interface ImageHeader {
    * decoder must hold every block's coefficients (128 bytes each) until the last scan.
    */
   readonly jpegMultiScan?: boolean;
+  /**
+   * A progressive Huffman JPEG (SOF2) of 8-bit grey or YCbCr with integral sampling factors: at a
+   * 1/8 scale its DC scans alone give the thumbnail (wasm/src/codecs/jpeg_dc.c).
+   */
+  readonly jpegDcScalable?: boolean;
 }
 
 const damaged = (why: string) => badRequest(`The image file may be damaged: ${why}.`);
@@ -75,6 +80,7 @@ interface JpegFrame {
   readonly components: number;
   readonly blocks: number;
   readonly progressive: boolean;
+  readonly dcScalable: boolean;
 }
 
 function readJpeg(bytes: Uint8Array, view: DataView): ImageHeader {
@@ -101,6 +107,7 @@ function readJpeg(bytes: Uint8Array, view: DataView): ImageHeader {
         jpegComponents: frame.components,
         jpegBlocks: frame.blocks,
         jpegMultiScan: frame.progressive || bytes[segment] < frame.components,
+        jpegDcScalable: frame.dcScalable,
         jpegQuality: lumaTable && estimateQuality(lumaTable),
       });
     }
@@ -113,7 +120,7 @@ function readJpeg(bytes: Uint8Array, view: DataView): ImageHeader {
     } else if (marker === 0xdb) {
       lumaTable ??= readLumaTable(bytes, segment, end);
     } else if (SOF_MARKERS.has(marker) && length >= 8) {
-      frame = readJpegFrame(bytes, view, segment, end, PROGRESSIVE_SOF_MARKERS.has(marker));
+      frame = readJpegFrame(bytes, view, segment, end, PROGRESSIVE_SOF_MARKERS.has(marker), marker);
     }
     pos = end;
   }
@@ -126,6 +133,7 @@ function readJpegFrame(
   segment: number,
   end: number,
   progressive: boolean,
+  marker: number,
 ): JpegFrame {
   const height = view.getUint16(segment + 1);
   const width = view.getUint16(segment + 3);
@@ -140,7 +148,10 @@ function readJpegFrame(
     const rows = Math.ceil((height * (factors & 15)) / maxV);
     blocks += Math.ceil(columns / 8) * Math.ceil(rows / 8);
   }
-  return { width, height, components, blocks, progressive };
+  const integral = sampling.every((factors) => maxH % (factors >> 4) === 0 && maxV % (factors & 15) === 0);
+  const dcScalable =
+    marker === 0xc2 && bytes[segment] === 8 && (components === 1 || components === 3) && integral;
+  return { width, height, components, blocks, progressive, dcScalable };
 }
 
 /** Entropy-coded data never contains FF D9, so a missing EOI after the first scan means truncation. */

@@ -11,6 +11,14 @@ build_jpeg() {
   grep -q '__wasm__' "$dir/jdhuff.h" ||
     sed -i 's/defined(__x86_64__) && defined(__ILP32__)/(defined(__x86_64__) \&\& defined(__ILP32__)) || defined(__wasm__)/' \
       "$dir/jdhuff.h" "$dir/jdhuff.c" "$dir/jchuff.c"
+  # A switch for the chroma IDCT scaling jpeg_calc_output_dimensions chooses (see codecs/jpeg.c's
+  # jpeg_engine_chroma_idct_scaling): off, each component gets its own 1/8 inverse DCT, as the
+  # DC-scan decoder does. On (the default), libjpeg behaves as Debian builds it. (Idempotent.)
+  grep -q 'jpeg_engine_chroma_idct_scaling' "$dir/jdmaster.c" || {
+    sed -i 's/^    while (ssize < DCTSIZE \&\&$/    while (jpeg_engine_chroma_idct_scaling \&\& ssize < DCTSIZE \&\&/' "$dir/jdmaster.c"
+    sed -i 's/^#include "jpegcomp.h"$/#include "jpegcomp.h"\n\nint jpeg_engine_chroma_idct_scaling = 1;/' "$dir/jdmaster.c"
+    grep -q 'while (jpeg_engine_chroma_idct_scaling' "$dir/jdmaster.c" || { echo "build.sh: the jdmaster.c patch did not apply" >&2; exit 1; }
+  }
   rm -rf "$WORK/jpeg" && mkdir -p "$WORK/jpeg"
   (
     cd "$WORK/jpeg"

@@ -13,7 +13,16 @@
 
 #include "../pipeline.h"
 #include "jerror.h"
+#include "jpeg_dc.h"
 #include "jpeglib.h"
+
+/*
+ * A switch patched into libjpeg-turbo (wasm/libs/jpeg.sh): when 0, every component gets its own
+ * scaled inverse DCT and subsampled chroma is upsampled, where libjpeg would otherwise scale chroma
+ * up with a larger inverse DCT. Off for progressive JPEGs at 1/8, so that a full decode gives the
+ * pixels of the DC-scan decoder (codecs/jpeg_dc.c), which has only DC coefficients.
+ */
+extern int jpeg_engine_chroma_idct_scaling;
 
 #define IO_CHUNK 65536
 #define STRIP_ROWS 16
@@ -115,9 +124,15 @@ static void cmyk_to_rgba(uint8_t *row, int width, int inverted) {
 
 /*
  * args: source, DCT scale denominator (1, 2, 4, 8), then the region of the scaled image to push:
- * x, y, w, h (scaled pixels; the planner computes them as libjpeg scales: ceil(side / scale)).
+ * x, y, w, h (scaled pixels; the planner computes them as libjpeg scales: ceil(side / scale)),
+ * then 1 to read a progressive JPEG's DC scans alone (at 1/8 only; see codecs/jpeg_dc.c).
  */
 void jpeg_decode(const double *args, Sink *first) {
+  if (args[6] != 0) {
+    if (args[1] != 8) fail(FAIL_BAD_ARGUMENT, "jpeg: the DC scans alone give a 1/8 scale only");
+    jpeg_dc_decode(args, first);
+    return;
+  }
   struct jpeg_decompress_struct cinfo;
   struct jpeg_error_mgr errors;
   cinfo.err = error_manager(&errors);
@@ -129,7 +144,9 @@ void jpeg_decode(const double *args, Sink *first) {
   cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_EXT_RGBA;
   cinfo.scale_num = 1;
   cinfo.scale_denom = (unsigned int)args[1];
+  jpeg_engine_chroma_idct_scaling = !(cinfo.progressive_mode && cinfo.scale_denom == 8);
   jpeg_start_decompress(&cinfo);
+  jpeg_engine_chroma_idct_scaling = 1;
 
   int x = (int)args[2], y = (int)args[3], w = (int)args[4], h = (int)args[5];
   if (x < 0 || y < 0 || w <= 0 || h <= 0 || (JDIMENSION)(x + w) > cinfo.output_width ||
