@@ -10,8 +10,12 @@ import { seed } from "./seed.mjs";
 const port = Number(process.env.PORT ?? 8787);
 const base = `http://127.0.0.1:${port}`;
 
-const count = await seed(new URL("../samples/", import.meta.url).pathname, "demo", { quiet: true });
-console.log(`Loaded ${count} sample images into the local bucket "demo".`);
+const samples = new URL("../samples/", import.meta.url).pathname;
+const count = await seed(samples, "demo", { quiet: true });
+await seed(samples, "demo-auto", { quiet: true });
+console.log(
+  `Loaded ${count} sample images into the local buckets "demo" and "demo-auto" (format negotiation).`,
+);
 await loadStyles(JSON.parse(readFileSync(new URL("./dev-styles.json", import.meta.url), "utf8")));
 await loadFonts();
 
@@ -106,6 +110,8 @@ const EXAMPLES = [
   "/demo/sample.jpg?x-oss-process=image/info",
   "/demo/sample.jpg?x-oss-process=style/thumb",
   "/demo/sample.jpg!small-webp",
+  // demo-auto negotiates: a browser that accepts AVIF or WebP gets it (Vary: Accept).
+  "/demo-auto/sample.jpg?x-oss-process=image/resize,w_400",
 ];
 
 async function waitUntilReady() {

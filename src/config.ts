@@ -9,13 +9,24 @@ export interface BucketConfig {
   readonly styleDelimiters: string;
   /** Source image protection: anonymous requests may only use styles. */
   readonly sourceProtection: boolean;
+  /**
+   * Answer processed requests without a `format` in the best format the client's Accept lists
+   * (AVIF, then WebP), with Vary: Accept: not an OSS feature, off unless asked for (Decision 22).
+   */
+  readonly negotiateFormat: boolean;
 }
 
 /** Shape of the `vars` in wrangler.toml; see README "Buckets and domains". */
 export interface Env {
   BUCKETS: Record<
     string,
-    { binding: string; acl: BucketAcl; style_delimiters?: string; source_protection?: boolean }
+    {
+      binding: string;
+      acl: BucketAcl;
+      style_delimiters?: string;
+      source_protection?: boolean;
+      negotiate_format?: boolean;
+    }
   >;
   /** Access key ids and secrets, comma-separated and paired by position (see src/auth/credentials.ts). */
   OSS_ACCESS_KEY_ID?: string;
@@ -94,6 +105,7 @@ function buildConfig(env: Env): ServiceConfig {
       store,
       styleDelimiters,
       sourceProtection: entry.source_protection === true,
+      negotiateFormat: entry.negotiate_format === true,
     });
   }
   const lookup = (name: string, what: string) => {

@@ -15,6 +15,7 @@ declare global {
     interface Env {
       DEMO: R2Bucket;
       DEMO_PRIVATE: R2Bucket;
+      DEMO_AUTO: R2Bucket;
       STYLES: R2Bucket;
       FONTS: R2Bucket;
       /** Test-only: Debian's font files by OSS font name (vitest.config.ts). */

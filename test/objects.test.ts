@@ -621,6 +621,7 @@ describe("CopyObject", () => {
       store,
       styleDelimiters: "!",
       sourceProtection: false,
+      negotiateFormat: false,
     };
     const config = { buckets: new Map([["demo", bucket]]) } as unknown as ServiceConfig;
     const copy = new Request("http://127.0.0.1/demo/copy.bin", {

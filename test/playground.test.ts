@@ -67,7 +67,7 @@ describe("playground on", () => {
   it("lists the public-read buckets only", async () => {
     const response = await on("/_playground/api/buckets");
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ buckets: ["demo"], defaultBucket: "demo" });
+    expect(await response.json()).toEqual({ buckets: ["demo", "demo-auto"], defaultBucket: "demo" });
   });
 
   it("lists every object under a prefix, page by page, marking the images", async () => {

@@ -4,11 +4,14 @@ import type { Deadline } from "../deadline";
 import { engineMemoryMiB } from "../engine/instance";
 import { OssError } from "../errors";
 import { r2FontStore } from "../fonts";
+import { readHeader } from "../image/header";
 import { checkSourceBytes } from "../limits";
 import type { ParsedProcess } from "../process/parse";
 import { type ProcessEnvironment, runProcess } from "../process/run";
+import type { ProcessOutput } from "../process/types";
 import { Timings } from "../timing";
 import { evaluatePreconditions, notModified } from "./conditional";
+import { candidatesFor, type Negotiation, negotiation, withFormat } from "./negotiate";
 import { noSuchKey } from "./object";
 
 /** What browsers may keep when the object sets no Cache-Control of its own. */
@@ -41,16 +44,14 @@ export async function serveProcessed(req: ProcessedRequest): Promise<Response> {
       throw new OssError("WatermarkError", `The watermark object ${missing} does not exist.`);
     const etags = [source, ...references].map((object) => (object as R2Object).httpEtag).join(",");
 
+    // A negotiating bucket's variants depend on what the client accepts: keyed by it, Vary: Accept.
+    const negotiated = negotiation(bucket.negotiateFormat, process, request.headers.get("Accept"));
+    const variant = negotiated ? `${process.normalized}#accept=${negotiated.accept}` : process.normalized;
     const cache = caches.default;
-    const cacheKey = variantCacheKey(
-      new URL(request.url).origin,
-      bucket.name,
-      key,
-      process.normalized,
-      etags,
-    );
+    const cacheKey = variantCacheKey(new URL(request.url).origin, bucket.name, key, variant, etags);
     const clientHeaders = (headers: Headers) => {
       headers.set("Cache-Control", source.httpMetadata?.cacheControl ?? DEFAULT_CLIENT_CACHE_CONTROL);
+      if (negotiated) headers.set("Vary", "Accept");
       return headers;
     };
 
@@ -60,17 +61,16 @@ export async function serveProcessed(req: ProcessedRequest): Promise<Response> {
 
     bodyRead = true;
     const bytes = await timings.measure("read", async () => new Uint8Array(await source.arrayBuffer()));
-    const output = await runProcess(
-      process,
-      bytes,
-      processEnvironment(bucket, req.fonts, req.memoryBudgetBytes, timings, req.deadline),
-    );
+    const environment = processEnvironment(bucket, req.fonts, req.memoryBudgetBytes, timings, req.deadline);
+    const output = negotiated
+      ? await runNegotiated(negotiated, process, bytes, environment)
+      : await runProcess(process, bytes, environment);
 
     const stored = new Response(output.body, {
       headers: {
         "Content-Type": output.contentType,
         "Content-Length": String(output.body.length),
-        ETag: await variantEtag(etags, process.normalized),
+        ETag: await variantEtag(etags, variant),
         "Last-Modified": source.uploaded.toUTCString(),
         "Cache-Control": EDGE_CACHE_CONTROL,
       },
@@ -80,6 +80,26 @@ export async function serveProcessed(req: ProcessedRequest): Promise<Response> {
   } finally {
     if (!bodyRead) await source.body.cancel();
   }
+}
+
+/**
+ * A negotiated request: the best format the client accepts that the plan can hold (a 12 MP AVIF
+ * may not fit where a WebP does; WebP stops at 16,383 pixels a side), else the OSS answer.
+ */
+async function runNegotiated(
+  negotiated: Negotiation,
+  process: ParsedProcess,
+  bytes: Uint8Array,
+  environment: ProcessEnvironment,
+): Promise<ProcessOutput> {
+  for (const candidate of candidatesFor(negotiated, process, readHeader(bytes).frames)) {
+    try {
+      return await runProcess(withFormat(process, candidate), bytes, environment);
+    } catch (error) {
+      if (!(error instanceof OssError && error.code === "ImageTooLarge")) throw error;
+    }
+  }
+  return runProcess(process, bytes, environment);
 }
 
 /** What a process of an object in `bucket` may read: the bucket's other objects, and the fonts. */
@@ -136,10 +156,13 @@ function finish(
   };
   if (evaluatePreconditions(request.headers, validators) === "not-modified") {
     void variant.body?.cancel();
-    return notModified(validators, {
+    const extra: Record<string, string> = {
       "X-Cache": cacheStatus,
       "Cache-Control": headers.get("Cache-Control") ?? "",
-    });
+    };
+    const vary = headers.get("Vary");
+    if (vary) extra.Vary = vary;
+    return notModified(validators, extra);
   }
   return new Response(request.method === "HEAD" ? null : variant.body, { status: 200, headers });
 }
