@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { configDefaults, defineConfig } from "vitest/config";
+import { colourImages } from "./scripts/lib/colour-images.mjs";
 import { fontFiles } from "./scripts/lib/fonts.mjs";
 import { hostileCorpus } from "./scripts/lib/hostile-corpus.mjs";
 import { testImages } from "./scripts/lib/test-images.mjs";
@@ -14,6 +15,7 @@ const fixtures = Object.fromEntries([
     readFileSync(new URL(name, fixturesDir)).toString("base64"),
   ]),
   ...Object.entries(await testImages()).map(([name, bytes]) => [name, bytes.toString("base64")]),
+  ...Object.entries(await colourImages()).map(([name, bytes]) => [name, bytes.toString("base64")]),
 ]);
 
 /**

@@ -150,6 +150,7 @@ async function handle(c: Context<AppEnv>, config: ServiceConfig, deadline: Deadl
         deadline,
         fonts: config.fonts,
         waitUntil: (promise) => c.executionCtx.waitUntil(promise),
+        warn: engineWarning(c),
       });
     }
     case "PUT":
@@ -167,10 +168,15 @@ async function handle(c: Context<AppEnv>, config: ServiceConfig, deadline: Deadl
         throw new OssError("NotImplemented", "POST is implemented for ProcessObject (?x-oss-process) only.");
       }
       requireSignature(caller, "ProcessObject");
-      return processObject(bucket, key, request, config, deadline);
+      return processObject(bucket, key, request, config, deadline, engineWarning(c));
     default:
       throw new OssError("MethodNotAllowed", `The method ${method} is not allowed here.`);
   }
+}
+
+/** The engine's warnings, logged under the request's id (the image itself is still served). */
+function engineWarning(c: Context<AppEnv>): (message: string) => void {
+  return (message) => logEvent("warn", c.get("requestId"), "engine-warning", { message });
 }
 
 function isStyleQuery(params: readonly QueryParam[]): boolean {

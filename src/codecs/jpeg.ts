@@ -1,5 +1,5 @@
 import { OP, op } from "../engine/ops";
-import { resampleOp } from "../engine/stages";
+import { colorOp, resampleOp } from "../engine/stages";
 import type { ImageHeader } from "../image/header";
 import type { Rect, Size } from "../image/raster";
 import type { DecodeRequest, EngineDecoder, EngineEncoder } from "./types";
@@ -55,12 +55,16 @@ function dcDecoderBytes(header: ImageHeader, columns: number): number {
  * The codec engine's JPEG decoder: only the rows and iMCU columns of the region, DCT-scaled by up
  * to 1/8 when the size asks for less, then resampled to the size as rows stream out. Single-scan
  * JPEGs need memory for a few rows whatever their size; progressive and other multi-scan ones hold
- * every coefficient. CMYK/YCCK are converted to RGB (Adobe's inverted inks) inside the engine.
+ * every coefficient (their thumbnails only the DC scans). Colours are converted to sRGB by the
+ * embedded profile after the resampling; CMYK/YCCK inks before it, by theirs or the default CMYK
+ * profile (wasm/profiles/).
  */
 export const jpegDecoder: EngineDecoder = {
   inEngine: true,
   ops(header, { region, size }: DecodeRequest, source) {
     const denominator = dctDenominator(region, size);
+    // CMYK inks are converted by colour management before any resampling (inks are not light).
+    const cmyk = header.jpegComponents === 4;
     const fullWidth = scaled(header.width, denominator);
     const fullHeight = scaled(header.height, denominator);
     // The scaled pixels that cover the region, and where the region lies among them.
@@ -82,6 +86,7 @@ export const jpegDecoder: EngineDecoder = {
       pushed.width,
       pushed.height,
       dcOnly ? 1 : 0,
+      cmyk ? 1 : 0,
     );
     const window = {
       x: region.x / denominator - x0,
@@ -96,7 +101,9 @@ export const jpegDecoder: EngineDecoder = {
       pushed.height === size.height &&
       window.width === size.width &&
       window.height === size.height;
-    return exact ? [decode] : [decode, resampleOp(pushed, size, false, "decode", window)];
+    const convert = colorOp(cmyk ? pushed : size, cmyk, header.iccBytes);
+    const resample = exact ? [] : [resampleOp(pushed, size, false, "decode", window)];
+    return cmyk ? [decode, convert, ...resample] : [decode, ...resample, convert];
   },
 };
 

@@ -102,6 +102,9 @@ function instantiate(): EngineExports {
       },
       engine_now: () => performance.now(),
       emscripten_notify_memory_growth() {},
+      // Little CMS's profile files, which the engine never opens.
+      __syscall_unlink: () => -1,
+      __syscall_rmdir: () => -1,
       // setjmp/longjmp through WebAssembly exceptions (libpng, libtiff, aom) keeps this pair.
       setTempRet0(value: number) {
         tempRet0 = value;
@@ -120,6 +123,12 @@ function instantiate(): EngineExports {
       fd_write: () => 0,
       fd_seek: () => 0,
       fd_close: () => 0,
+      fd_read: () => 0,
+      // Little CMS dates the profiles it makes; a fixed clock keeps the engine deterministic.
+      clock_time_get(_clock: number, _precision: bigint, time: number) {
+        new DataView(memory.buffer).setBigUint64(time, 0n, true);
+        return 0;
+      },
       proc_exit() {
         throw new EngineBug("the codec engine exited");
       },

@@ -123,6 +123,21 @@ export const rasterOp = (pointer: number, size: Size, stage = "decode"): Op =>
 /** The mean colour (average-hue). */
 export const meanOp = (size: Size): Op => op(OP.MEAN, "average-hue", SINK_BYTES, size.width, size.height);
 
+/**
+ * Colour management (wasm/src/steps/color.c): the source's ICC profile (or CMYK inks) to sRGB,
+ * nothing to do without a profile. Little CMS's transform: a few hundred KB for RGB and grey
+ * profiles, a 4-D table of about 1.5 MB for CMYK ones; the profile's bytes, twice (the decoder's
+ * copy and the one Little CMS parses).
+ */
+export const colorOp = (size: Size, cmyk: boolean, iccBytes = 0): Op =>
+  op(
+    OP.COLOR,
+    "colour",
+    SINK_BYTES + (cmyk ? 2 * 1024 * 1024 : 640 * 1024) + 2 * iccBytes,
+    size.width,
+    size.height,
+  );
+
 /** Re-cuts rows into strips of exactly `rows` (tests of strip boundaries). */
 export const restripOp = (size: Size, rows: number): Op =>
   op(OP.RESTRIP, "restrip", SINK_BYTES + 4 * size.width * rows, size.width, size.height, rows);

@@ -69,6 +69,7 @@ export async function processObject(
   request: Request,
   config: ServiceConfig,
   deadline: Deadline,
+  warn: (message: string) => void,
 ): Promise<Response> {
   const { process, saveAs } = parseBody(await request.text());
   checkObjectName(saveAs.object);
@@ -85,7 +86,7 @@ export async function processObject(
   const output = await runProcess(
     parsed,
     bytes,
-    processEnvironment(bucket, config.fonts, config.memoryBudgetBytes, timings, deadline),
+    processEnvironment(bucket, config.fonts, config.memoryBudgetBytes, timings, deadline, warn),
   );
 
   // Past the deadline the client has (or gets) a RequestTimeout: it must not find a result saved.

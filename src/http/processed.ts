@@ -26,6 +26,8 @@ export interface ProcessedRequest {
   readonly deadline: Deadline;
   readonly fonts: R2Bucket;
   readonly waitUntil: (promise: Promise<unknown>) => void;
+  /** Logs what the engine worked around (a broken colour profile): the image is still served. */
+  readonly warn: (message: string) => void;
 }
 
 /** GET/HEAD with `x-oss-process`: served from the edge cache, or processed and then cached. */
@@ -61,7 +63,14 @@ export async function serveProcessed(req: ProcessedRequest): Promise<Response> {
 
     bodyRead = true;
     const bytes = await timings.measure("read", async () => new Uint8Array(await source.arrayBuffer()));
-    const environment = processEnvironment(bucket, req.fonts, req.memoryBudgetBytes, timings, req.deadline);
+    const environment = processEnvironment(
+      bucket,
+      req.fonts,
+      req.memoryBudgetBytes,
+      timings,
+      req.deadline,
+      req.warn,
+    );
     const output = negotiated
       ? await runNegotiated(negotiated, process, bytes, environment)
       : await runProcess(process, bytes, environment);
@@ -109,11 +118,13 @@ export function processEnvironment(
   memoryBudgetBytes: number,
   timings: Timings,
   deadline: Deadline,
+  warn: (message: string) => void,
 ): ProcessEnvironment {
   return {
     memoryBudgetBytes,
     timings,
     deadline,
+    warn,
     readObject: (reference) => readBytes(bucket.store, reference),
     fonts: r2FontStore(fonts),
   };

@@ -28,6 +28,11 @@ export interface ImageHeader {
    * 1/8 scale its DC scans alone give the thumbnail (wasm/src/codecs/jpeg_dc.c).
    */
   readonly jpegDcScalable?: boolean;
+  /**
+   * Bytes of the embedded ICC profile, 0 without one. Its decoder holds it (a JPEG's chunks twice:
+   * as markers, then joined) while colour management converts the rows; profiles run to megabytes.
+   */
+  readonly iccBytes?: number;
 }
 
 const damaged = (why: string) => badRequest(`The image file may be damaged: ${why}.`);
@@ -87,6 +92,7 @@ function readJpeg(bytes: Uint8Array, view: DataView): ImageHeader {
   let exif = NO_EXIF;
   let lumaTable: number[] | undefined;
   let frame: JpegFrame | undefined;
+  let iccBytes = 0;
   let pos = 2;
   while (pos + 4 <= bytes.length) {
     if (bytes[pos] !== 0xff) throw damaged("JPEG marker expected");
@@ -109,6 +115,7 @@ function readJpeg(bytes: Uint8Array, view: DataView): ImageHeader {
         jpegMultiScan: frame.progressive || bytes[segment] < frame.components,
         jpegDcScalable: frame.dcScalable,
         jpegQuality: lumaTable && estimateQuality(lumaTable),
+        iccBytes,
       });
     }
     if (
@@ -117,6 +124,8 @@ function readJpeg(bytes: Uint8Array, view: DataView): ImageHeader {
       String.fromCharCode(...bytes.subarray(segment, segment + 6)) === "Exif\0\0"
     ) {
       exif = readExif(bytes.subarray(segment + 6, end));
+    } else if (marker === 0xe2 && length >= 16 && textAt(bytes, segment, 12) === "ICC_PROFILE\0") {
+      iccBytes += length - 16;
     } else if (marker === 0xdb) {
       lumaTable ??= readLumaTable(bytes, segment, end);
     } else if (SOF_MARKERS.has(marker) && length >= 8) {
@@ -126,6 +135,9 @@ function readJpeg(bytes: Uint8Array, view: DataView): ImageHeader {
   }
   throw damaged("JPEG data is truncated");
 }
+
+const textAt = (bytes: Uint8Array, at: number, length: number) =>
+  String.fromCharCode(...bytes.subarray(at, at + length));
 
 function readJpegFrame(
   bytes: Uint8Array,

@@ -10,6 +10,7 @@ import {
 import { OP, type Op, opsBytes } from "../engine/ops";
 import {
   captureOp,
+  colorOp,
   cropOp,
   meanOp,
   orientedSize,
@@ -209,6 +210,8 @@ export function planOps(
   const ops: Op[] = [];
   if (plan.decoder.inEngine && "source" in pixels) {
     ops.push(...plan.decoder.ops(header, decode, pixels.source));
+    // Colour management after the decoder's own work, unless the decoder placed it (CMYK first).
+    if (!ops.some((each) => each.code === OP.COLOR)) ops.push(colorOp(decode.size, false, header.iccBytes));
   } else {
     const raster =
       "raster" in pixels ? pixels.raster : { pointer: 0, width: header.width, height: header.height };

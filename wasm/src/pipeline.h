@@ -142,6 +142,9 @@ typedef struct {
   int palette_size;
   const uint8_t *icc;
   int icc_size;
+  /* The rows hold CMYK inks in the RGBA slots (colour management converts them), Adobe's inverted ones when set. */
+  int cmyk;
+  int cmyk_inverted;
   /* Set by the sink of a capture or a report: what JavaScript reads after the run. */
   void *result;
   double result_values[4];

@@ -125,7 +125,9 @@ static void cmyk_to_rgba(uint8_t *row, int width, int inverted) {
 /*
  * args: source, DCT scale denominator (1, 2, 4, 8), then the region of the scaled image to push:
  * x, y, w, h (scaled pixels; the planner computes them as libjpeg scales: ceil(side / scale)),
- * then 1 to read a progressive JPEG's DC scans alone (at 1/8 only; see codecs/jpeg_dc.c).
+ * then 1 to read a progressive JPEG's DC scans alone (at 1/8 only; see codecs/jpeg_dc.c), then 1
+ * to push CMYK inks as they are for colour management to convert (0: converted here, without a
+ * profile, as R = C x K on Adobe's inverted inks).
  */
 void jpeg_decode(const double *args, Sink *first) {
   if (args[6] != 0) {
@@ -138,9 +140,22 @@ void jpeg_decode(const double *args, Sink *first) {
   cinfo.err = error_manager(&errors);
   jpeg_create_decompress(&cinfo);
   source_attach(&cinfo, (int)args[0]);
+  jpeg_save_markers(&cinfo, JPEG_APP0 + 2, 0xFFFF); /* ICC profile chunks */
   jpeg_read_header(&cinfo, TRUE);
 
+  /* The embedded profile, for colour management (steps/color.c), which converts CMYK too. */
+  JOCTET *icc = NULL;
+  unsigned int icc_size = 0;
+  if (jpeg_read_icc_profile(&cinfo, &icc, &icc_size)) {
+    run_state.icc = icc;
+    run_state.icc_size = (int)icc_size;
+  }
   int cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
+  const int raw_cmyk = cmyk && args[7] != 0;
+  if (raw_cmyk) {
+    run_state.cmyk = 1;
+    run_state.cmyk_inverted = cinfo.saw_Adobe_marker;
+  }
   cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_EXT_RGBA;
   cinfo.scale_num = 1;
   cinfo.scale_denom = (unsigned int)args[1];
@@ -175,7 +190,7 @@ void jpeg_decode(const double *args, Sink *first) {
     int want = h - row < STRIP_ROWS ? h - row : STRIP_ROWS;
     int got = (int)jpeg_read_scanlines(&cinfo, pointers, (JDIMENSION)want);
     if (got <= 0) fail(FAIL_DAMAGED, "jpeg: the decoder returned no rows");
-    if (cmyk) {
+    if (cmyk && !raw_cmyk) {
       for (int i = 0; i < got; i++) cmyk_to_rgba(pointers[i], (int)columns, cinfo.saw_Adobe_marker);
     }
     sink_rows(first, rows_at(&strip, 0) + (size_t)skip * 4, strip.stride, got);
@@ -186,6 +201,11 @@ void jpeg_decode(const double *args, Sink *first) {
   jpeg_destroy_decompress(&cinfo);
   sink_end(first);
   sink_finish(first);
+  if (icc) {
+    run_state.icc = NULL;
+    run_state.icc_size = 0;
+    free(icc);
+  }
 }
 
 /* ---- encoder ---- */

@@ -232,8 +232,17 @@ typedef struct {
   int prediction;
 } Component;
 
+/* ICC_PROFILE chunks of APP2 markers, reassembled in their sequence order. */
+#define MAX_ICC_CHUNKS 255
+typedef struct {
+  uint8_t *chunk[MAX_ICC_CHUNKS + 1];
+  int length[MAX_ICC_CHUNKS + 1];
+  int count; /* as the chunks declare it */
+} IccChunks;
+
 typedef struct {
   Bytes *bytes;
+  IccChunks icc;
   int saw_jfif;
   int adobe_transform; /* -1 without an Adobe APP14 marker */
   int width, height;
@@ -430,6 +439,44 @@ static int all_dc_done(const Frame8 *frame) {
   return 1;
 }
 
+/* An APP2 ICC_PROFILE chunk: "ICC_PROFILE\0", its sequence number (from 1), the count, the data. */
+static void read_icc_chunk(Frame8 *frame, int length) {
+  static const uint8_t TAG[12] = {'I', 'C', 'C', '_', 'P', 'R', 'O', 'F', 'I', 'L', 'E', 0};
+  uint8_t head[14];
+  if (length < 14) {
+    skip_bytes(frame->bytes, length);
+    return;
+  }
+  for (int i = 0; i < 14; i++) head[i] = (uint8_t)next_byte(frame->bytes);
+  int sequence = head[12], count = head[13], size = length - 14;
+  IccChunks *icc = &frame->icc;
+  if (memcmp(head, TAG, 12) != 0 || sequence < 1 || sequence > count || (icc->count && icc->count != count) ||
+      icc->chunk[sequence]) {
+    skip_bytes(frame->bytes, size); /* not a profile chunk, or an inconsistent one: ignored, as libjpeg does */
+    return;
+  }
+  icc->count = count;
+  icc->chunk[sequence] = checked_malloc((size_t)(size > 0 ? size : 1));
+  icc->length[sequence] = size;
+  for (int i = 0; i < size; i++) icc->chunk[sequence][i] = (uint8_t)next_byte(frame->bytes);
+}
+
+/* The whole profile when every chunk arrived (a new block; the caller frees it), else NULL. */
+static uint8_t *assemble_icc(IccChunks *icc, int *size) {
+  int total = 0;
+  for (int i = 1; i <= icc->count; i++) {
+    if (!icc->chunk[i]) return NULL;
+    total += icc->length[i];
+  }
+  if (icc->count == 0 || total == 0) return NULL;
+  uint8_t *profile = checked_malloc((size_t)total);
+  for (int i = 1, at = 0; i <= icc->count; at += icc->length[i], i++) {
+    memcpy(profile + at, icc->chunk[i], (size_t)icc->length[i]);
+  }
+  *size = total;
+  return profile;
+}
+
 /* JFIF (APP0) and Adobe (APP14) markers: what libjpeg reads to tell YCbCr from RGB. */
 static void read_app_marker(Frame8 *frame, int marker, int length) {
   uint8_t head[12] = {0};
@@ -525,6 +572,8 @@ void jpeg_dc_decode(const double *args, Sink *first) {
       continue;
     } else if (marker == 0xE0 || marker == 0xEE) {
       read_app_marker(frame, marker, length);
+    } else if (marker == 0xE2) {
+      read_icc_chunk(frame, length);
     } else {
       skip_bytes(bytes, length);
     }
@@ -546,6 +595,13 @@ void jpeg_dc_decode(const double *args, Sink *first) {
   YccTables tables;
   ycc_tables(&tables);
   const int rgb = is_rgb(frame);
+  int icc_size = 0;
+  uint8_t *icc = assemble_icc(&frame->icc, &icc_size);
+  for (int i = 0; i <= MAX_ICC_CHUNKS; i++) free(frame->icc.chunk[i]);
+  if (icc) {
+    run_state.icc = icc;
+    run_state.icc_size = icc_size;
+  }
   uint8_t *row = checked_malloc((size_t)w * 4);
   Frame pushed = {w, h, 0, 0};
   sink_begin(first, &pushed);
@@ -581,4 +637,9 @@ void jpeg_dc_decode(const double *args, Sink *first) {
   free(bytes);
   sink_end(first);
   sink_finish(first);
+  if (icc) {
+    run_state.icc = NULL;
+    run_state.icc_size = 0;
+    free(icc);
+  }
 }
