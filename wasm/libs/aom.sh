@@ -29,13 +29,15 @@ build_aom() {
     # Generic C (aom has no WASM SIMD code; its x86 paths need yasm/nasm), no CPU detection, no
     # threads, 8-bit only (AVIF from 8-bit sources), no decoder, tools, tests, docs or examples, no
     # WebM/libyuv, no butteraugli/VMAF tuning, no film-grain denoiser. The version comes from the
-    # tarball's CHANGELOG: there is no git to ask (and no .git for it to describe).
+    # tarball's CHANGELOG: there is no git to ask (and no .git for it to describe). Its configure
+    # step reports every compiler probe on stderr, so that goes to the log too.
     emcmake cmake "$dir" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS="$ENGINE_CFLAGS" \
       -DCMAKE_C_FLAGS_RELEASE=-Os -DCMAKE_PROJECT_INCLUDE="$WORK/aom/hot-sources.cmake" \
       -DAOM_TARGET_CPU=generic -DCONFIG_RUNTIME_CPU_DETECT=0 -DCONFIG_MULTITHREAD=0 \
       -DCONFIG_AV1_DECODER=0 -DCONFIG_AV1_HIGHBITDEPTH=0 -DCONFIG_DENOISE=0 -DCONFIG_WEBM_IO=0 \
       -DCONFIG_LIBYUV=0 -DCONFIG_TUNE_BUTTERAUGLI=0 -DCONFIG_TUNE_VMAF=0 -DENABLE_DOCS=0 \
-      -DENABLE_EXAMPLES=0 -DENABLE_TESTS=0 -DENABLE_TOOLS=0 -DGIT_EXECUTABLE=/nonexistent >cmake.log
+      -DENABLE_EXAMPLES=0 -DENABLE_TESTS=0 -DENABLE_TOOLS=0 -DGIT_EXECUTABLE=/nonexistent >cmake.log 2>&1 ||
+      { echo "build.sh: configuring aom failed (see $WORK/aom/cmake.log)" >&2; exit 1; }
     # aom_codec_build_config() returns the cmake command line, which names the toolchain file by its
     # path relative to this directory: name it without one, so the build directory does not show.
     sed -i 's|-DCMAKE_TOOLCHAIN_FILE=\\"[^"\\]*/\([^/"\\]*\)\\"|-DCMAKE_TOOLCHAIN_FILE=\\"\1\\"|' config/aom_config.c
