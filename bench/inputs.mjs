@@ -60,6 +60,11 @@ const RECIPES = {
   "photo-12mp-alpha.webp": () => withAlpha(4032, 3024).webp({ quality: 80 }),
   "photo-12mp.avif": () => scene(4032, 3024).avif({ quality: 60, chromaSubsampling: "4:2:0" }),
   "photo-4mp.tiff": () => scene(2304, 1728).tiff({ compression: "lzw" }),
+  // The same pixels tagged Display P3 (an iPhone photo) and converted to CMYK with sharp's
+  // built-in profiles: what the colour step costs is their time against photo-12mp.jpg's.
+  "photo-12mp-p3.jpg": () => scene(4032, 3024).withIccProfile("p3").jpeg({ quality: 90 }),
+  "photo-12mp-cmyk.jpg": () =>
+    scene(4032, 3024).toColourspace("cmyk").withIccProfile("cmyk").jpeg({ quality: 90 }),
 };
 
 export const INPUT_NAMES = Object.keys(RECIPES);

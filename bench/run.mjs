@@ -1,4 +1,4 @@
-// npm run bench [-- <group> ...]   groups: thumbnails, full, formats, cache (default: all)
+// npm run bench [-- <group> ...]   groups: thumbnails, full, colour, formats, cache (default: all)
 //
 // Measures the Worker in the real runtime (wrangler dev / workerd, local R2) side by side with sharp
 // (libvips) doing the same work in this Node process. For every case: cache-miss latency over HTTP
@@ -143,6 +143,23 @@ const CASES = [
     runs: 2,
     format: "jpeg",
   },
+  // Colour management: the thumbnail of a Display P3 photo against the same of the untagged one,
+  // and CMYK photos, whose inks convert before the resize.
+  ...[
+    ["photo-12mp.jpg", "image/resize,w_200/interlace,1", 12],
+    ["photo-12mp-p3.jpg", "image/resize,w_200/interlace,1", 12],
+    ["photo-12mp-cmyk.jpg", "image/resize,w_200/interlace,1", 6],
+    ["photo-12mp-p3.jpg", "image/quality,q_80", 3],
+    ["photo-12mp-cmyk.jpg", "image/quality,q_80", 3],
+  ].map(([input, process, runs]) => ({
+    group: "colour",
+    input,
+    process,
+    sharp: (b) =>
+      process.includes("w_200") ? jpeg(sharp(b).resize(200), JPEG_QUALITY, true) : jpeg(sharp(b), Q80_OF_Q90),
+    runs,
+    format: "jpeg",
+  })),
   // Every format a site stores.
   ...[
     ["photo-12mp.png", "png"],
@@ -420,7 +437,7 @@ async function main() {
     await server.ready();
     const { workerd } = findWorkerRuntime(server);
     const idle = memoryOf(workerd);
-    for (const group of ["thumbnails", "full", "formats"]) {
+    for (const group of ["thumbnails", "full", "colour", "formats"]) {
       const inGroup = cases.filter((c) => c.group === group);
       if (inGroup.length === 0) continue;
       const results = [];

@@ -101,9 +101,11 @@ export const jpegDecoder: EngineDecoder = {
       pushed.height === size.height &&
       window.width === size.width &&
       window.height === size.height;
-    const convert = colorOp(cmyk ? pushed : size, cmyk, header.iccBytes);
+    // Without a profile (and not CMYK) the pixels are taken as sRGB: no colour step at all.
+    const convert =
+      cmyk || (header.iccBytes ?? 0) > 0 ? [colorOp(cmyk ? pushed : size, cmyk, header.iccBytes)] : [];
     const resample = exact ? [] : [resampleOp(pushed, size, false, "decode", window)];
-    return cmyk ? [decode, convert, ...resample] : [decode, ...resample, convert];
+    return cmyk ? [decode, ...convert, ...resample] : [decode, ...resample, ...convert];
   },
 };
 

@@ -211,7 +211,9 @@ export function planOps(
   if (plan.decoder.inEngine && "source" in pixels) {
     ops.push(...plan.decoder.ops(header, decode, pixels.source));
     // Colour management after the decoder's own work, unless the decoder placed it (CMYK first).
-    if (!ops.some((each) => each.code === OP.COLOR)) ops.push(colorOp(decode.size, false, header.iccBytes));
+    // Sources without an embedded profile are sRGB already.
+    if ((header.iccBytes ?? 0) > 0 && !ops.some((each) => each.code === OP.COLOR))
+      ops.push(colorOp(decode.size, false, header.iccBytes));
   } else {
     const raster =
       "raster" in pixels ? pixels.raster : { pointer: 0, width: header.width, height: header.height };
