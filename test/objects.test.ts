@@ -622,6 +622,7 @@ describe("CopyObject", () => {
       styleDelimiters: "!",
       sourceProtection: false,
       negotiateFormat: false,
+      anonymousList: false,
     };
     const config = { buckets: new Map([["demo", bucket]]) } as unknown as ServiceConfig;
     const copy = new Request("http://127.0.0.1/demo/copy.bin", {
