@@ -28,6 +28,12 @@ export async function signed(
     .map(([name, value]) => (value === undefined ? name : `${name}=${value}`))
     .join("&");
   const resource = `/${bucket}/${key}${subResources ? `?${subResources}` : ""}`;
+  // fetch gives a string body this Content-Type; the signature must cover the one sent.
+  const headers = new Headers(init.headers);
+  if (typeof init.body === "string" && !headers.has("Content-Type")) {
+    headers.set("Content-Type", "text/plain;charset=UTF-8");
+  }
+  init = { ...init, headers };
   const path = `/${bucket}/${encodePath(key)}${search ? `?${search}` : ""}`;
   return request(path, await signedV1(method, resource, init));
 }
