@@ -156,6 +156,45 @@ describe("multipart upload", () => {
     expect(fields(xml, "PartNumber")).toEqual(["1", "2", "3", "4", "5"]);
   });
 
+  it("takes parts under R2's 5 MiB minimum (ali-oss's default is 1 MiB) and assembles them on Complete", async () => {
+    const key = uniqueKey("small-parts.jpg");
+    const jpeg = await encode.jpg(quadrants(640, 480));
+    const size = Math.ceil(jpeg.length / 3);
+    const parts = [jpeg.subarray(0, size), jpeg.subarray(size, 2 * size), jpeg.subarray(2 * size)];
+    const uploadId = await initiate(key, { "Content-Type": "image/jpeg", "x-oss-meta-from": "small" });
+    const etags: string[] = [];
+    for (const n of [2, 3, 1]) etags[n] = await uploadPart(key, uploadId, n, parts[n - 1]);
+    const listed = await (await signed("GET", "demo", key, { uploadId })).text();
+    expect(fields(listed, "ETag")).toEqual([etags[1], etags[2], etags[3]]);
+
+    const response = await complete(
+      key,
+      uploadId,
+      [1, 2, 3].map((n) => [n, etags[n]]),
+    );
+    expect(response.status, await response.clone().text()).toBe(200);
+    const crc = referenceCrc64(jpeg);
+    expect(response.headers.get(CRC)).toBe(crc);
+    const get = await request(`/demo/${encodePath(key)}`);
+    expect(new Uint8Array(await get.arrayBuffer())).toEqual(jpeg);
+    expect(get.headers.get(CRC)).toBe(crc);
+    expect(get.headers.get("Content-Type")).toBe("image/jpeg");
+    expect(get.headers.get("x-oss-meta-from")).toBe("small");
+    expect(await stateOf(uploadId)).toEqual([]);
+    const thumb = await decoded(await process(`/demo/${encodePath(key)}`, "image/resize,w_64"));
+    expect([thumb.format, thumb.width, thumb.height]).toEqual(["jpg", 64, 48]);
+
+    // One small part alone is an object too.
+    const single = uniqueKey("single.bin");
+    const singleId = await initiate(single);
+    const only = patternBytes(12_345, 9);
+    const etag = await uploadPart(single, singleId, 1, only);
+    const done = await complete(single, singleId, [[1, etag]]);
+    expect(done.headers.get(CRC)).toBe(referenceCrc64(only));
+    const stored = await env.DEMO.get(single);
+    expect(new Uint8Array(await (stored as R2ObjectBody).arrayBuffer())).toEqual(only);
+  });
+
   it("AbortMultipartUpload leaves nothing: no object, no parts, no records", async () => {
     const key = uniqueKey("aborted.bin");
     const uploadId = await initiate(key);
@@ -222,14 +261,14 @@ describe("multipart errors write nothing", () => {
     for (const [response, status, code] of cases)
       expect(await ossError(response)).toMatchObject({ status, code });
 
-    // A small part that is not the last cannot be assembled by R2: refused before R2 is asked.
-    const small = uniqueKey("small-parts.bin");
-    const smallId = await initiate(small);
-    const a = await uploadPart(small, smallId, 1, patternBytes(1000, 1));
-    const b = await uploadPart(small, smallId, 2, patternBytes(1000, 2));
+    // A small part before a large one: neither R2 nor the staging can make that layout.
+    const mixed = uniqueKey("mixed-parts.bin");
+    const mixedId = await initiate(mixed);
+    const a = await uploadPart(mixed, mixedId, 1, patternBytes(1000, 1));
+    const b = await uploadPart(mixed, mixedId, 2, patternBytes(5 * MiB, 2));
     expect(
       await ossError(
-        await complete(small, smallId, [
+        await complete(mixed, mixedId, [
           [1, a],
           [2, b],
         ]),
@@ -238,7 +277,8 @@ describe("multipart errors write nothing", () => {
       status: 400,
       code: "EntityTooSmall",
     });
-    expect(await env.DEMO.head(small)).toBeNull();
+    expect(await env.DEMO.head(mixed)).toBeNull();
+    expect(await signed("DELETE", "demo", mixed, { uploadId: mixedId })).toHaveProperty("status", 204);
 
     expect(await env.DEMO.head(key)).toBeNull();
     // Still in progress after the refusals: a correct Complete succeeds.

@@ -40,12 +40,16 @@ export async function initiateMultipartUpload(
       "x-oss-forbid-overwrite cannot be guaranteed for multipart uploads here; PutObject honours it.",
     );
   }
-  const upload = await bucket.store.createMultipartUpload(key, {
+  const metadata = {
     httpMetadata: httpMetadataOf(request.headers),
-    customMetadata: { ...userMetadataOf(request.headers), [CRC_RECORD_METADATA]: "1" },
+    customMetadata: userMetadataOf(request.headers),
+  };
+  const upload = await bucket.store.createMultipartUpload(key, {
+    httpMetadata: metadata.httpMetadata,
+    customMetadata: { ...metadata.customMetadata, [CRC_RECORD_METADATA]: "1" },
   });
   const uploadId = newUploadId();
-  await saveUpload(state, bucket.name, { uploadId, key, r2UploadId: upload.uploadId });
+  await saveUpload(state, bucket.name, { uploadId, key, r2UploadId: upload.uploadId }, metadata);
   const body = `<?xml version="1.0" encoding="UTF-8"?>\n<InitiateMultipartUploadResult>\n${encodingTypeElement(params)}  <Bucket>${escapeXml(bucket.name)}</Bucket>\n  <Key>${encodeKey(key)}</Key>\n  <UploadId>${uploadId}</UploadId>\n</InitiateMultipartUploadResult>\n`;
   return new Response(body, { headers: { "Content-Type": "application/xml" } });
 }

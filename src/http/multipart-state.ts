@@ -7,9 +7,14 @@ import { OssError } from "../errors";
  * checks the ETags it is sent: so every upload and part leaves a small record here.
  *
  * - `uploads/<bucket>/<uploadId>`: the object key and R2's own upload id (OSS upload ids are
- *   32 hex digits; R2's are long and not ours to put in URLs);
+ *   32 hex digits; R2's are long and not ours to put in URLs) as metadata, and the object's HTTP
+ *   and user metadata as the JSON body, for an object assembled from staged parts;
  * - `uploads/<bucket>/<uploadId>/<part number, 5 digits>`: one part, its record's upload time
  *   being the part's LastModified. Five digits keep R2's key order the part number order.
+ *
+ * R2 assembles only parts of at least 5 MiB, all of one size but the last, while OSS takes parts
+ * from 100 KB and the SDKs' defaults are smaller (ali-oss: 1 MiB). A part under 5 MiB is therefore
+ * staged: its bytes are the body of its record, and CompleteMultipartUpload writes them into R2.
  */
 
 export const MAX_PART_NUMBER = 10_000;
@@ -28,6 +33,14 @@ export interface PartRecord {
   readonly size: number;
   readonly crc: bigint;
   readonly lastModified: Date;
+  /** True when the part's bytes are its record's body, not a part of R2's upload. */
+  readonly staged: boolean;
+}
+
+/** What the object gets when it is assembled from staged parts (R2's upload has it otherwise). */
+export interface UploadMetadata {
+  readonly httpMetadata: R2HTTPMetadata;
+  readonly customMetadata: Record<string, string>;
 }
 
 const uploadKey = (bucket: string, uploadId: string) => `uploads/${bucket}/${uploadId}`;
@@ -46,11 +59,26 @@ export function newUploadId(): string {
   return [...bytes].map((byte) => byte.toString(16).padStart(2, "0").toUpperCase()).join("");
 }
 
-export async function saveUpload(state: R2Bucket, bucket: string, upload: Omit<UploadRecord, "initiated">) {
-  const record = await state.put(uploadKey(bucket, upload.uploadId), null, {
+export async function saveUpload(
+  state: R2Bucket,
+  bucket: string,
+  upload: Omit<UploadRecord, "initiated">,
+  metadata: UploadMetadata,
+) {
+  const record = await state.put(uploadKey(bucket, upload.uploadId), JSON.stringify(metadata), {
     customMetadata: { key: upload.key, r2: upload.r2UploadId },
   });
   return record.uploaded;
+}
+
+export async function uploadMetadata(
+  state: R2Bucket,
+  bucket: string,
+  uploadId: string,
+): Promise<UploadMetadata> {
+  const record = await state.get(uploadKey(bucket, uploadId));
+  if (!record) throw noSuchUpload();
+  return JSON.parse(await record.text()) as UploadMetadata;
 }
 
 /** The upload, which must be of `key`: an upload id of another object is NoSuchUpload, as on OSS. */
@@ -75,7 +103,30 @@ export async function savePart(
 ): Promise<void> {
   await state.put(partKey(bucket, uploadId, part.partNumber), null, {
     customMetadata: { etag: part.etag, size: String(part.size), crc: part.crc.toString() },
+    // A part uploaded to R2 replaces one staged under the same number (its bytes go with it).
   });
+}
+
+/** Stages a part under R2's minimum: its bytes become its record's body, its ETag the record's. */
+export async function stagePart(
+  state: R2Bucket,
+  bucket: string,
+  uploadId: string,
+  partNumber: number,
+  bytes: Uint8Array,
+  crc: bigint,
+): Promise<string> {
+  const record = await state.put(partKey(bucket, uploadId, partNumber), bytes, {
+    customMetadata: { staged: "1", size: String(bytes.length), crc: crc.toString() },
+  });
+  return record.etag;
+}
+
+/** A staged part's bytes, streamed. */
+export async function stagedBytes(state: R2Bucket, bucket: string, uploadId: string, partNumber: number) {
+  const record = await state.get(partKey(bucket, uploadId, partNumber));
+  if (!record) throw noSuchUpload();
+  return record;
 }
 
 export async function forgetPart(state: R2Bucket, bucket: string, uploadId: string, partNumber: number) {
@@ -86,10 +137,11 @@ function partOf(object: R2Object, prefix: string): PartRecord {
   const metadata = object.customMetadata ?? {};
   return {
     partNumber: Number(object.key.slice(prefix.length)),
-    etag: metadata.etag ?? "",
+    etag: metadata.etag ?? object.etag,
     size: Number(metadata.size ?? 0),
     crc: BigInt(metadata.crc ?? 0),
     lastModified: object.uploaded,
+    staged: metadata.staged === "1",
   };
 }
 
