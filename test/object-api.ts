@@ -55,9 +55,9 @@ export const blocks = (xml: string, name: string): string[] =>
 /** Bytes that differ everywhere, so a misplaced or missing chunk changes the CRC. */
 export function patternBytes(length: number, seed = 1): Uint8Array {
   const bytes = new Uint8Array(length);
-  let x = seed * 2654435761;
+  let x = seed >>> 0;
   for (let i = 0; i < length; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
     bytes[i] = x >>> 24;
   }
   return bytes;

@@ -1,6 +1,7 @@
 import type { QueryParam } from "../auth/canonical";
 import type { BucketConfig } from "../config";
 import { invalidArgument } from "../errors";
+import { objectType } from "./object";
 import { escapeXml } from "./xml";
 
 /** OSS's default and largest page. */
@@ -155,9 +156,6 @@ async function listPage(
   if (sorted.length > maxKeys) return { entries: sorted.slice(0, maxKeys), truncated: true };
   return { entries: sorted, truncated };
 }
-
-/** R2 marks objects completed from a multipart upload with a `-<parts>` ETag, as OSS does. */
-const objectType = (object: R2Object) => (/-\d+$/.test(object.etag) ? "Multipart" : "Normal");
 
 /** ListObjects / ListObjectsV2 (`GET /` of a bucket): OSS's ListBucketResult XML. */
 export async function listObjects(bucket: BucketConfig, params: readonly QueryParam[]): Promise<Response> {

@@ -10,6 +10,12 @@ export function validatorsOf(object: R2Object): Validators {
   return { etag: object.httpEtag, lastModified: object.uploaded };
 }
 
+/**
+ * OSS's object type: R2 gives objects completed from its multipart uploads a `-<parts>` ETag, as
+ * OSS does. (An upload of parts under 5 MiB is assembled into one put here, and reads as Normal.)
+ */
+export const objectType = (object: R2Object) => (/-\d+$/.test(object.etag) ? "Multipart" : "Normal");
+
 /** The headers OSS sends for a stored object: type, validators, user metadata. */
 export function objectHeaders(object: R2Object): Headers {
   const headers = new Headers();
@@ -18,7 +24,7 @@ export function objectHeaders(object: R2Object): Headers {
   headers.set("ETag", object.httpEtag);
   headers.set("Last-Modified", object.uploaded.toUTCString());
   headers.set("Accept-Ranges", "bytes");
-  headers.set("x-oss-object-type", "Normal");
+  headers.set("x-oss-object-type", objectType(object));
   for (const [name, value] of Object.entries(userMetadata(object))) headers.set(`x-oss-meta-${name}`, value);
   return headers;
 }
