@@ -188,8 +188,16 @@ describe("multipart upload", () => {
     const single = uniqueKey("single.bin");
     const singleId = await initiate(single);
     const only = patternBytes(12_345, 9);
-    const etag = await uploadPart(single, singleId, 1, only);
-    const done = await complete(single, singleId, [[1, etag]]);
+    await uploadPart(single, singleId, 1, only);
+    // x-oss-complete-all: yes completes with every part uploaded, no part list sent.
+    const done = await signed(
+      "POST",
+      "demo",
+      single,
+      { uploadId: singleId },
+      { headers: { "x-oss-complete-all": "yes" } },
+    );
+    expect(done.status, await done.clone().text()).toBe(200);
     expect(done.headers.get(CRC)).toBe(referenceCrc64(only));
     const stored = await env.DEMO.get(single);
     expect(new Uint8Array(await (stored as R2ObjectBody).arrayBuffer())).toEqual(only);
