@@ -14,6 +14,11 @@ export interface BucketConfig {
    * (AVIF, then WebP), with Vary: Accept: not an OSS feature, off unless asked for (Decision 22).
    */
   readonly negotiateFormat: boolean;
+  /**
+   * Anonymous ListObjects on a public-read bucket. Off by default: public-read makes objects
+   * readable by URL, not the bucket's keys an index anyone can page through.
+   */
+  readonly anonymousList: boolean;
 }
 
 /** Shape of the `vars` in wrangler.toml; see README "Buckets and domains". */
@@ -26,6 +31,7 @@ export interface Env {
       style_delimiters?: string;
       source_protection?: boolean;
       negotiate_format?: boolean;
+      anonymous_list?: boolean;
     }
   >;
   /** Access key ids and secrets, comma-separated and paired by position (see src/auth/credentials.ts). */
@@ -33,6 +39,12 @@ export interface Env {
   OSS_ACCESS_KEY_SECRET?: string;
   /** R2 bucket holding every bucket's image styles, as `<bucket>/<style name>`. */
   STYLES: R2Bucket;
+  /**
+   * R2 bucket holding what R2 does not keep about objects: multipart uploads in progress (their
+   * parts' ETags, sizes, CRCs and times) and the CRC-64 of objects known only once their bytes
+   * were written (src/http/object-state.ts).
+   */
+  OBJECT_STATE: R2Bucket;
   /** R2 bucket holding the watermark fonts, by file name (see src/fonts.ts). */
   FONTS: R2Bucket;
   DEFAULT_BUCKET?: string;
@@ -51,6 +63,7 @@ export interface ServiceConfig {
   readonly buckets: ReadonlyMap<string, BucketConfig>;
   readonly styles: R2Bucket;
   readonly fonts: R2Bucket;
+  readonly objectState: R2Bucket;
   readonly defaultBucket?: BucketConfig;
   readonly baseDomain?: string;
   readonly customDomains: ReadonlyMap<string, BucketConfig>;
@@ -106,7 +119,11 @@ function buildConfig(env: Env): ServiceConfig {
       styleDelimiters,
       sourceProtection: entry.source_protection === true,
       negotiateFormat: entry.negotiate_format === true,
+      anonymousList: entry.anonymous_list === true,
     });
+    if (entry.anonymous_list === true && entry.acl === "private") {
+      throw new Error(`bucket ${name}: anonymous_list needs acl = "public-read"`);
+    }
   }
   const lookup = (name: string, what: string) => {
     const bucket = buckets.get(name);
@@ -127,6 +144,7 @@ function buildConfig(env: Env): ServiceConfig {
     buckets,
     styles: r2Binding(env, "STYLES"),
     fonts: r2Binding(env, "FONTS"),
+    objectState: r2Binding(env, "OBJECT_STATE"),
     defaultBucket: env.DEFAULT_BUCKET ? lookup(env.DEFAULT_BUCKET, "DEFAULT_BUCKET") : undefined,
     baseDomain: env.BASE_DOMAIN?.toLowerCase(),
     customDomains,

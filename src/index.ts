@@ -4,8 +4,13 @@ import { parseQuery, type QueryParam } from "./auth/canonical";
 import { type Env, type ServiceConfig, serviceConfig } from "./config";
 import { Deadline } from "./deadline";
 import { OssError } from "./errors";
+import { abortMultipartUpload } from "./http/abort-multipart-upload";
+import { completeMultipartUpload } from "./http/complete-multipart-upload";
 import { copyObject } from "./http/copy-object";
 import { errorResponse } from "./http/error-response";
+import { initiateMultipartUpload } from "./http/initiate-multipart-upload";
+import { isListParameter, listObjects } from "./http/list-objects";
+import { listParts } from "./http/list-parts";
 import { serveObject, serveObjectMeta } from "./http/object";
 import { deleteObject, putObject } from "./http/object-write";
 import { processObject } from "./http/process-object";
@@ -13,6 +18,7 @@ import { processStringFor } from "./http/process-string";
 import { serveProcessed } from "./http/processed";
 import { type ObjectAddress, resolveAddress } from "./http/resolve";
 import { styleApi } from "./http/styles-api";
+import { uploadPart } from "./http/upload-part";
 import { refuseUnimplementedWrite } from "./http/write-headers";
 import { logEvent, loggablePath } from "./log";
 import { playground } from "./playground";
@@ -28,14 +34,11 @@ function newRequestId(): string {
   return [...bytes].map((byte) => byte.toString(16).padStart(2, "0").toUpperCase()).join("");
 }
 
-/** Object sub-resources of OSS APIs this service does not implement (ACLs, tags, multipart…). */
+/** Object sub-resources of OSS APIs this service does not implement (ACLs, tags, appends…). */
 const UNIMPLEMENTED_SUB_RESOURCES = new Set([
   "acl",
   "tagging",
   "symlink",
-  "uploads",
-  "uploadId",
-  "partNumber",
   "append",
   "restore",
   "x-oss-async-process",
@@ -115,10 +118,44 @@ async function handle(c: Context<AppEnv>, config: ServiceConfig, deadline: Deadl
       requireSignature(caller, "The style API");
       return styleApi(method, bucket, params, config.styles, request);
     }
-    throw new OssError("NotImplemented", "Bucket-level operations other than styles are not implemented.");
+    if (
+      method === "GET" &&
+      params.every((param) => isListParameter(param.key) || isSigningParameter(param.key))
+    ) {
+      // Access is checked before anything is read: a bucket's keys are listed for signed requests,
+      // and anonymously only where the bucket opts in (public-read alone does not publish them).
+      if (!caller.accessKeyId && !bucket.anonymousList) {
+        throw new OssError("AccessDenied", "Listing the objects of this bucket needs a signed request.");
+      }
+      return listObjects(bucket, params);
+    }
+    requireSignature(caller, "A bucket-level request");
+    throw new OssError(
+      "NotImplemented",
+      "Bucket-level operations other than ListObjects and the style API are not implemented.",
+    );
   }
   const unimplemented = params.find((param) => UNIMPLEMENTED_SUB_RESOURCES.has(param.key));
   if (unimplemented) throw new OssError("NotImplemented", `The ${unimplemented.key} API is not implemented.`);
+  const multipart = multipartOperation(method, params);
+  if (multipart !== undefined) {
+    requireSignature(caller, "Multipart upload");
+    const state = config.objectState;
+    const param = (name: string) => params.find((p) => p.key === name)?.value;
+    switch (multipart) {
+      case "initiate":
+        return initiateMultipartUpload(bucket, state, key, request, params);
+      case "upload-part":
+        if (copySource !== null) throw new OssError("NotImplemented", "UploadPartCopy is not implemented.");
+        return uploadPart(bucket, state, key, request, param("partNumber"), param("uploadId"));
+      case "list-parts":
+        return listParts(bucket, state, key, params);
+      case "complete":
+        return completeMultipartUpload(bucket, state, key, request, params);
+      case "abort":
+        return abortMultipartUpload(bucket, state, key, param("uploadId"));
+    }
+  }
 
   switch (method) {
     case "GET":
@@ -140,7 +177,7 @@ async function handle(c: Context<AppEnv>, config: ServiceConfig, deadline: Deadl
       ) {
         throw sourceProtected();
       }
-      if (process === undefined) return serveObject(bucket.store, key, request);
+      if (process === undefined) return serveObject(bucket, config.objectState, key, request);
       return serveProcessed({
         bucket,
         key,
@@ -159,10 +196,10 @@ async function handle(c: Context<AppEnv>, config: ServiceConfig, deadline: Deadl
         return copyObject(config, bucket, key, request);
       }
       requireSignature(caller, "PutObject");
-      return putObject(bucket.store, key, request);
+      return putObject(bucket, config.objectState, key, request);
     case "DELETE":
       requireSignature(caller, "DeleteObject");
-      return deleteObject(bucket.store, key);
+      return deleteObject(bucket, config.objectState, key);
     case "POST":
       if (!params.some((param) => param.key === "x-oss-process")) {
         throw new OssError("NotImplemented", "POST is implemented for ProcessObject (?x-oss-process) only.");
@@ -177,6 +214,39 @@ async function handle(c: Context<AppEnv>, config: ServiceConfig, deadline: Deadl
 /** The engine's warnings, logged under the request's id (the image itself is still served). */
 function engineWarning(c: Context<AppEnv>): (message: string) => void {
   return (message) => logEvent("warn", c.get("requestId"), "engine-warning", { message });
+}
+
+/** The query parameters of signed URLs, V1 and V4: part of any request, never an API of their own. */
+function isSigningParameter(name: string): boolean {
+  return (
+    name === "OSSAccessKeyId" ||
+    name === "Expires" ||
+    name === "Signature" ||
+    name === "security-token" ||
+    name.startsWith("x-oss-")
+  );
+}
+
+type MultipartOperation = "initiate" | "upload-part" | "list-parts" | "complete" | "abort";
+
+/**
+ * Which multipart API a request is, by method and sub-resource; a multipart sub-resource with
+ * another method names nothing OSS has (ListMultipartUploads is bucket-level, not implemented).
+ */
+function multipartOperation(method: string, params: readonly QueryParam[]): MultipartOperation | undefined {
+  const has = (name: string) => params.some((param) => param.key === name);
+  if (!has("uploads") && !has("uploadId") && !has("partNumber")) return undefined;
+  if (method === "POST" && has("uploads") && !has("uploadId")) return "initiate";
+  if (has("uploads"))
+    throw new OssError("MethodNotAllowed", `The method ${method} is not allowed with uploads.`);
+  if (method === "PUT" && has("partNumber")) return "upload-part";
+  if (has("partNumber")) {
+    throw new OssError("MethodNotAllowed", `The method ${method} is not allowed with partNumber.`);
+  }
+  if (method === "GET") return "list-parts";
+  if (method === "POST") return "complete";
+  if (method === "DELETE") return "abort";
+  throw new OssError("MethodNotAllowed", `The method ${method} is not allowed with uploadId.`);
 }
 
 function isStyleQuery(params: readonly QueryParam[]): boolean {

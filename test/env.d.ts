@@ -18,6 +18,7 @@ declare global {
       DEMO_AUTO: R2Bucket;
       STYLES: R2Bucket;
       FONTS: R2Bucket;
+      OBJECT_STATE: R2Bucket;
       /** Test-only: Debian's font files by OSS font name (vitest.config.ts). */
       TEST_FONTS: Fetcher;
     }

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { BucketConfig, ServiceConfig, Env as WorkerEnv } from "../src/config";
 import { OssError } from "../src/errors";
 import { COPY_LIMIT_BYTES, copyObject } from "../src/http/copy-object";
+import { userMetadata } from "../src/http/object-state";
 import worker from "../src/index";
 import {
   encode,
@@ -224,9 +225,10 @@ describe("stored objects", () => {
     expect(await ossError(res)).toMatchObject({ status: 405, code: "MethodNotAllowed" });
   });
 
-  it("answers bucket-level requests with NotImplemented", async () => {
-    const res = await request("/demo/");
+  it("answers bucket-level APIs it lacks with NotImplemented, and anonymous listing with AccessDenied", async () => {
+    const res = await request("/demo/?acl", await signedV1("GET", "/demo/?acl"));
     expect(await ossError(res)).toMatchObject({ status: 501, code: "NotImplemented" });
+    expect(await ossError(await request("/demo/"))).toMatchObject({ status: 403, code: "AccessDenied" });
   });
 });
 
@@ -622,6 +624,7 @@ describe("CopyObject", () => {
       styleDelimiters: "!",
       sourceProtection: false,
       negotiateFormat: false,
+      anonymousList: false,
     };
     const config = { buckets: new Map([["demo", bucket]]) } as unknown as ServiceConfig;
     const copy = new Request("http://127.0.0.1/demo/copy.bin", {
@@ -743,7 +746,8 @@ describe("every response carries Date and Server, as OSS's do", () => {
       "GET 404": await request(`/demo/${uniqueKey("missing.txt")}`),
       "HEAD 404": await request(`/demo/${uniqueKey("missing.txt")}`, { method: "HEAD" }),
       "GET 403": await request(`/demo-private/${uniqueKey("private.txt")}`),
-      "GET 501": await request("/demo/"),
+      "GET 501": await request("/demo/?acl", await signedV1("GET", "/demo/?acl")),
+      "list 403": await request("/demo/"),
       "PUT 200": await signedPut(key, {}, TEXT),
       "PUT 501": await signedPut(key, { "x-oss-object-acl": "private" }, TEXT),
       "copy 200": await signedPut(uniqueKey("copy.txt"), { "x-oss-copy-source": copySource(key) }),
@@ -850,7 +854,8 @@ describe("V4 header signatures with the time in Date only (the Go SDK v3)", () =
     });
     const put = await request(`/demo-private/${target}`, { ...init, body: ORIGINAL });
     expect(put.status, await put.text()).toBe(200);
-    expect((await env.DEMO_PRIVATE.head(target))?.customMetadata).toEqual({ sdk: "go" });
+    const stored = await env.DEMO_PRIVATE.head(target);
+    expect(userMetadata(stored as R2Object)).toEqual({ sdk: "go" });
   });
 
   it("refuses a credential of another day, a Date 20 minutes off, a changed Date and a Date not in HTTP form", async () => {

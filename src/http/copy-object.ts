@@ -3,6 +3,7 @@ import { invalidArgument, OssError } from "../errors";
 import { evaluatePreconditions } from "./conditional";
 import { noSuchKey, validatorsOf } from "./object";
 import { checkObjectName } from "./object-name";
+import { CRC_HEADER, CRC_METADATA, objectCrc, userMetadata } from "./object-state";
 import { httpMetadataOf, noOverwrite, userMetadataOf } from "./object-write";
 import { fileAlreadyExists, forbidsOverwrite } from "./write-headers";
 
@@ -70,7 +71,7 @@ function metadataFor(
   const directive = headers.get("x-oss-metadata-directive");
   switch (directive === null ? "COPY" : directive.trim().toUpperCase()) {
     case "COPY":
-      return { httpMetadata: source.httpMetadata, customMetadata: source.customMetadata };
+      return { httpMetadata: source.httpMetadata, customMetadata: userMetadata(source) };
     case "REPLACE":
       return { httpMetadata: httpMetadataOf(headers), customMetadata: userMetadataOf(headers) };
     default:
@@ -78,9 +79,11 @@ function metadataFor(
   }
 }
 
-function copyResult(object: R2Object): Response {
+function copyResult(object: R2Object, crc: string | undefined): Response {
   const body = `<?xml version="1.0" encoding="UTF-8"?>\n<CopyObjectResult>\n  <ETag>${object.httpEtag}</ETag>\n  <LastModified>${object.uploaded.toISOString()}</LastModified>\n</CopyObjectResult>\n`;
-  return new Response(body, { headers: { "Content-Type": "application/xml", ETag: object.httpEtag } });
+  const headers = new Headers({ "Content-Type": "application/xml", ETag: object.httpEtag });
+  if (crc !== undefined) headers.set(CRC_HEADER, crc);
+  return new Response(body, { headers });
 }
 
 /**
@@ -104,6 +107,7 @@ export async function copyObject(
   const source = await from.bucket.store.get(from.key);
   if (!source) throw noSuchKey();
   let options: R2PutOptions;
+  let crc: string | undefined;
   try {
     if (source.size > COPY_LIMIT_BYTES) {
       throw new OssError(
@@ -115,8 +119,12 @@ export async function copyObject(
       await source.body.cancel();
       return new Response(null, { status: 304 });
     }
+    // The copy has the source's bytes, so its CRC: kept with the copy whichever metadata it gets.
+    crc = await objectCrc(config.objectState, from.bucket.name, source);
+    const metadata = metadataFor(headers, source);
     options = {
-      ...metadataFor(headers, source),
+      ...metadata,
+      customMetadata: { ...metadata.customMetadata, ...(crc === undefined ? {} : { [CRC_METADATA]: crc }) },
       // The head above answers early; the conditional put is what guarantees it. Onto itself, the
       // write must not undo a change made to the object since it was read.
       onlyIf: sameObject ? { etagMatches: source.etag } : noOverwrite(headers),
@@ -131,7 +139,7 @@ export async function copyObject(
     if (sameObject) throw new OssError("PreconditionFailed", "The object changed while it was being copied.");
     throw fileAlreadyExists();
   }
-  return copyResult(object);
+  return copyResult(object, crc);
 }
 
 /** R2 needs a streamed body's length up front: a FixedLengthStream carries it, the bytes pass through. */

@@ -1,5 +1,7 @@
+import type { BucketConfig } from "../config";
 import { OssError } from "../errors";
 import { evaluatePreconditions, notModified, type Validators } from "./conditional";
+import { CRC_HEADER, objectCrc, userMetadata } from "./object-state";
 import { parseRange } from "./range";
 
 export const noSuchKey = () => new OssError("NoSuchKey", "The specified key does not exist.");
@@ -7,6 +9,12 @@ export const noSuchKey = () => new OssError("NoSuchKey", "The specified key does
 export function validatorsOf(object: R2Object): Validators {
   return { etag: object.httpEtag, lastModified: object.uploaded };
 }
+
+/**
+ * OSS's object type: R2 gives objects completed from its multipart uploads a `-<parts>` ETag, as
+ * OSS does. (An upload of parts under 5 MiB is assembled into one put here, and reads as Normal.)
+ */
+export const objectType = (object: R2Object) => (/-\d+$/.test(object.etag) ? "Multipart" : "Normal");
 
 /** The headers OSS sends for a stored object: type, validators, user metadata. */
 export function objectHeaders(object: R2Object): Headers {
@@ -16,14 +24,22 @@ export function objectHeaders(object: R2Object): Headers {
   headers.set("ETag", object.httpEtag);
   headers.set("Last-Modified", object.uploaded.toUTCString());
   headers.set("Accept-Ranges", "bytes");
-  headers.set("x-oss-object-type", "Normal");
-  for (const [name, value] of Object.entries(object.customMetadata ?? {}))
-    headers.set(`x-oss-meta-${name}`, value);
+  headers.set("x-oss-object-type", objectType(object));
+  for (const [name, value] of Object.entries(userMetadata(object))) headers.set(`x-oss-meta-${name}`, value);
   return headers;
 }
 
-/** GET/HEAD without processing: the stored bytes, with Range and conditional requests. */
-export async function serveObject(store: R2Bucket, key: string, request: Request): Promise<Response> {
+/**
+ * GET/HEAD without processing: the stored bytes, with Range and conditional requests, and the
+ * object's CRC-64 when it is known (a ranged answer carries the whole object's, as OSS's do).
+ */
+export async function serveObject(
+  bucket: BucketConfig,
+  state: R2Bucket,
+  key: string,
+  request: Request,
+): Promise<Response> {
+  const { store } = bucket;
   const head = request.method === "HEAD";
   const wantsRange = !head && request.headers.has("Range");
   const object = head || wantsRange ? await store.head(key) : await store.get(key);
@@ -33,6 +49,8 @@ export async function serveObject(store: R2Bucket, key: string, request: Request
   const headers = objectHeaders(object);
   const outcome = evaluateOrCancel(request.headers, object, body);
   if (outcome === "not-modified") return notModified(validatorsOf(object));
+  const crc = await objectCrc(state, bucket.name, object);
+  if (crc !== undefined) headers.set(CRC_HEADER, crc);
 
   if (head) {
     headers.set("Content-Length", String(object.size));

@@ -28,7 +28,7 @@ const REFUSALS: readonly Refusal[] = [
     // UploadPartCopy. Without it a PUT would become a PutObject with an empty body.
     header: "x-oss-copy-source-range",
     refuses: always,
-    why: "UploadPartCopy needs multipart upload, which is not implemented",
+    why: "UploadPartCopy is not implemented",
   },
   {
     // PutSymlink: stored as a plain object it would read as empty instead of as its target.
