@@ -33,6 +33,11 @@ export interface ImageHeader {
    * as markers, then joined) while colour management converts the rows; profiles run to megabytes.
    */
   readonly iccBytes?: number;
+  /**
+   * A GIF with a frame disposed of by restoring the previous screen (disposal method 3): its
+   * decoder then holds a second copy of the screen while an animation is decoded.
+   */
+  readonly gifRestoresPrevious?: boolean;
 }
 
 const damaged = (why: string) => badRequest(`The image file may be damaged: ${why}.`);
@@ -310,10 +315,11 @@ function readIsoBmff(bytes: Uint8Array, view: DataView): ImageHeader {
 function readGif(bytes: Uint8Array, view: DataView): ImageHeader {
   const width = view.getUint16(6, true);
   const height = view.getUint16(8, true);
-  return header("gif", width, height, { frames: Math.max(1, countGifFrames(bytes)) });
+  const { frames, restoresPrevious } = countGifFrames(bytes);
+  return header("gif", width, height, { frames: Math.max(1, frames), gifRestoresPrevious: restoresPrevious });
 }
 
-function countGifFrames(bytes: Uint8Array): number {
+function countGifFrames(bytes: Uint8Array): { frames: number; restoresPrevious: boolean } {
   const skipSubBlocks = (at: number) => {
     let pos = at;
     while (pos < bytes.length && bytes[pos] !== 0) pos += bytes[pos] + 1;
@@ -322,8 +328,17 @@ function countGifFrames(bytes: Uint8Array): number {
   let pos = 13;
   if (bytes.length > 10 && bytes[10] & 0x80) pos += 3 << ((bytes[10] & 7) + 1);
   let frames = 0;
+  let restoresPrevious = false;
   while (pos < bytes.length) {
     const block = bytes[pos];
+    // A Graphic Control Extension: its packed byte holds the disposal method in bits 2-4.
+    if (
+      block === 0x21 &&
+      bytes[pos + 1] === 0xf9 &&
+      pos + 3 < bytes.length &&
+      ((bytes[pos + 3] >> 2) & 7) === 3
+    )
+      restoresPrevious = true;
     if (block === 0x2c) {
       frames++;
       const packed = bytes[pos + 9];
@@ -336,5 +351,5 @@ function countGifFrames(bytes: Uint8Array): number {
       break;
     }
   }
-  return frames;
+  return { frames, restoresPrevious };
 }
