@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import sharp from "sharp";
+import { movingDiscGif } from "../scripts/lib/gif-images.mjs";
 import { renderScene } from "../scripts/lib/scene.mjs";
 
 /** Bump when an input's recipe changes, so no older file is reused. */
@@ -60,6 +61,8 @@ const RECIPES = {
   "photo-12mp-alpha.webp": () => withAlpha(4032, 3024).webp({ quality: 80 }),
   "photo-12mp.avif": () => scene(4032, 3024).avif({ quality: 60, chromaSubsampling: "4:2:0" }),
   "photo-4mp.tiff": () => scene(2304, 1728).tiff({ compression: "lzw" }),
+  // 24 frames, the scene with a moving disc, written by sharp
+  "anim-480x270-24.gif": () => ({ toBuffer: () => movingDiscGif(480, 270, 24) }),
 };
 
 export const INPUT_NAMES = Object.keys(RECIPES);

@@ -177,6 +177,18 @@ const CASES = [
     runs: 3,
     format: "jpeg",
   })),
+  // Animated GIF (bench/gif.mjs measures the same without the Worker): every frame kept.
+  ...[
+    ["image/resize,w_200", (b) => sharp(b, { animated: true }).resize(200, 113, { fit: "fill" })],
+    ["image/format,gif", (b) => sharp(b, { animated: true })],
+  ].map(([process, image]) => ({
+    group: "formats",
+    input: "anim-480x270-24.gif",
+    process,
+    sharp: (b) => image(b).gif().toBuffer(),
+    runs: 3,
+    format: "gif",
+  })),
 ];
 
 /** sharp's encoder for an output format at the Worker's default (or the given) quality. */
@@ -250,7 +262,13 @@ function serverTiming(headers) {
   return stages;
 }
 
-const CONTENT_TYPES = { jpeg: "image/jpeg", png: "image/png", webp: "image/webp", avif: "image/avif" };
+const CONTENT_TYPES = {
+  jpeg: "image/jpeg",
+  png: "image/png",
+  webp: "image/webp",
+  avif: "image/avif",
+  gif: "image/gif",
+};
 
 /** GET `url`; returns the body, headers and the time to the last byte. Fails on anything but 200. */
 async function timedGet(url, format) {
