@@ -86,11 +86,11 @@ describe("BMP", () => {
     expect(await ossError(await process(truncated, "image/resize,w_10"))).toMatchObject({
       code: "BadRequest",
     });
-    const eightBit = whole.slice();
-    new DataView(eightBit.buffer).setUint16(28, 8, true);
-    const paletted = await upload("p.bmp", eightBit);
-    const error = await ossError(await process(paletted, "image/resize,w_10"));
+    const sevenBit = whole.slice();
+    new DataView(sevenBit.buffer).setUint16(28, 7, true);
+    const odd = await upload("p.bmp", sevenBit);
+    const error = await ossError(await process(odd, "image/resize,w_10"));
     expect(error).toMatchObject({ status: 400, code: "BadRequest" });
-    expect(error.message).toContain("8 bits");
+    expect(error.message).toContain("7 bits");
   });
 });

@@ -38,6 +38,8 @@ export interface ImageHeader {
    * decoder then holds a second copy of the screen while an animation is decoded.
    */
   readonly gifRestoresPrevious?: boolean;
+  /** A run-length encoded BMP (RLE8, RLE4): its decoder expands it to a byte per pixel first. */
+  readonly bmpRle?: boolean;
 }
 
 const damaged = (why: string) => badRequest(`The image file may be damaged: ${why}.`);
@@ -55,11 +57,7 @@ export function readHeader(bytes: Uint8Array): ImageHeader {
   if (bytes.length >= 12 && ascii(4, 4) === "ftyp") return readIsoBmff(bytes, view);
   if (bytes.length >= 6 && (ascii(0, 6) === "GIF87a" || ascii(0, 6) === "GIF89a"))
     return readGif(bytes, view);
-  if (bytes.length >= 26 && ascii(0, 2) === "BM") {
-    return header("bmp", view.getInt32(18, true), Math.abs(view.getInt32(22, true)), {
-      hasAlpha: view.getUint16(28, true) === 32,
-    });
-  }
+  if (bytes.length >= 26 && ascii(0, 2) === "BM") return readBmp(view);
   if (bytes.length >= 8 && (ascii(0, 4) === "II*\0" || ascii(0, 4) === "MM\0*")) {
     const exif = readExif(bytes);
     if (!exif.tiffSize) throw damaged("TIFF without ImageWidth/ImageLength");
@@ -310,6 +308,20 @@ function readIsoBmff(bytes: Uint8Array, view: DataView): ImageHeader {
   };
   walk(0, bytes.length, 0);
   return header(format, width, height);
+}
+
+/** BMP: OS/2's 12-byte header has 16-bit sides; alpha only where a mask declares it. */
+function readBmp(view: DataView): ImageHeader {
+  const infoSize = view.getUint32(14, true);
+  if (infoSize === 12)
+    return header("bmp", view.getUint16(18, true), view.getUint16(20, true), { hasAlpha: false });
+  const bits = view.byteLength >= 30 ? view.getUint16(28, true) : 0;
+  const compression = view.byteLength >= 34 ? view.getUint32(30, true) : 0;
+  const alphaMask = compression === 6 || (compression === 3 && infoSize >= 56);
+  return header("bmp", view.getInt32(18, true), Math.abs(view.getInt32(22, true)), {
+    hasAlpha: bits === 32 && alphaMask,
+    bmpRle: compression === 1 || compression === 2,
+  });
 }
 
 function readGif(bytes: Uint8Array, view: DataView): ImageHeader {
