@@ -287,3 +287,108 @@ function lzwDecode(data: Uint8Array, minCodeSize: number, pixelCount: number): U
   }
   return out;
 }
+
+/** One frame for writeGif: indices in display order, row by row. */
+export interface GifFrameSpec {
+  readonly left?: number;
+  readonly top?: number;
+  readonly width: number;
+  readonly height: number;
+  readonly indices: ArrayLike<number>;
+  /** A local colour table (RGB triples); the global one otherwise. */
+  readonly palette?: readonly number[];
+  readonly delayMs?: number;
+  readonly disposal?: number;
+  readonly transparent?: number;
+  readonly interlaced?: boolean;
+}
+
+/**
+ * A GIF written by hand for the tests, with any disposal, transparency, interlacing and local
+ * tables. Its LZW data is the simplest valid kind: one code per pixel, a clear code before the
+ * table would widen the codes.
+ */
+export function writeGif(spec: {
+  width: number;
+  height: number;
+  palette?: readonly number[];
+  loopCount?: number;
+  frames: readonly GifFrameSpec[];
+}): Uint8Array {
+  const out: number[] = [];
+  const u16 = (value: number) => out.push(value & 255, value >> 8);
+  const table = (palette: readonly number[]) => {
+    const bits = Math.max(1, Math.ceil(Math.log2(palette.length / 3)));
+    const entries = [...palette, ...new Array(3 * (1 << bits) - palette.length).fill(0)];
+    return { bits, entries };
+  };
+  out.push(...[..."GIF89a"].map((c) => c.charCodeAt(0)));
+  u16(spec.width);
+  u16(spec.height);
+  const global = spec.palette ? table(spec.palette) : undefined;
+  out.push(global ? 0x80 | ((global.bits - 1) << 4) | (global.bits - 1) : 0, 0, 0);
+  if (global) out.push(...global.entries);
+  if (spec.loopCount !== undefined) {
+    out.push(0x21, 0xff, 0x0b, ...[..."NETSCAPE2.0"].map((c) => c.charCodeAt(0)), 3, 1);
+    u16(spec.loopCount);
+    out.push(0);
+  }
+  for (const frame of spec.frames) {
+    const transparent = frame.transparent ?? -1;
+    out.push(0x21, 0xf9, 4, ((frame.disposal ?? 0) << 2) | (transparent >= 0 ? 1 : 0));
+    u16(Math.round((frame.delayMs ?? 0) / 10));
+    out.push(Math.max(0, transparent), 0);
+    out.push(IMAGE);
+    u16(frame.left ?? 0);
+    u16(frame.top ?? 0);
+    u16(frame.width);
+    u16(frame.height);
+    const local = frame.palette ? table(frame.palette) : undefined;
+    out.push((local ? 0x80 | (local.bits - 1) : 0) | (frame.interlaced ? 0x40 : 0));
+    if (local) out.push(...local.entries);
+    const bits = (local ?? global)?.bits ?? 1;
+    const minCodeSize = Math.max(2, bits);
+    const rows = [...rowOrder(frame.height, frame.interlaced === true)];
+    const indices = rows.flatMap((row) =>
+      Array.from({ length: frame.width }, (_, x) => frame.indices[row * frame.width + x]),
+    );
+    out.push(minCodeSize, ...subBlocks(plainLzw(indices, minCodeSize)));
+  }
+  out.push(TRAILER);
+  return new Uint8Array(out);
+}
+
+function plainLzw(indices: readonly number[], minCodeSize: number): number[] {
+  const clear = 1 << minCodeSize;
+  const size = minCodeSize + 1;
+  const bytes: number[] = [];
+  let buffer = 0;
+  let bits = 0;
+  const emit = (code: number) => {
+    buffer |= code << bits;
+    bits += size;
+    while (bits >= 8) {
+      bytes.push(buffer & 255);
+      buffer >>= 8;
+      bits -= 8;
+    }
+  };
+  // After a clear, the decoder widens its codes once clear - 1 codes have come: stay below.
+  for (let i = 0; i < indices.length; i += clear - 2) {
+    emit(clear);
+    for (const index of indices.slice(i, i + clear - 2)) emit(index);
+  }
+  emit(clear + 1);
+  if (bits > 0) bytes.push(buffer & 255);
+  return bytes;
+}
+
+function subBlocks(data: readonly number[]): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < data.length; i += 255) {
+    const chunk = data.slice(i, i + 255);
+    out.push(chunk.length, ...chunk);
+  }
+  out.push(0);
+  return out;
+}

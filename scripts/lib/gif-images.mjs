@@ -31,3 +31,27 @@ export function movingDiscGif(width, height, frames) {
     .gif({ delay: new Array(frames).fill(100), loop: 0 })
     .toBuffer();
 }
+
+/** Bump when what gifImages makes changes. */
+const VERSION = 1;
+const CACHE = new URL(`../../node_modules/.cache/oss-gif-images-v${VERSION}/`, import.meta.url);
+
+/**
+ * The GIF tests' inputs and references, cached: the 24-frame 480x270 animation, and what sharp
+ * writes for it re-encoded and resized to 200x113 (the byte targets of test/formats-gif.test.ts).
+ */
+export async function gifImages() {
+  const { existsSync, mkdirSync, readFileSync, writeFileSync } = await import("node:fs");
+  const names = ["anim-480x270-24.gif", "anim-480x270-24-sharp.gif", "anim-480x270-24-sharp-w200.gif"];
+  if (!names.every((name) => existsSync(new URL(name, CACHE)))) {
+    mkdirSync(CACHE, { recursive: true });
+    const source = await movingDiscGif(480, 270, 24);
+    const images = {
+      [names[0]]: source,
+      [names[1]]: await sharp(source, { animated: true }).gif().toBuffer(),
+      [names[2]]: await sharp(source, { animated: true }).resize(200, 113, { fit: "fill" }).gif().toBuffer(),
+    };
+    for (const [name, bytes] of Object.entries(images)) writeFileSync(new URL(name, CACHE), bytes);
+  }
+  return Object.fromEntries(names.map((name) => [name, readFileSync(new URL(name, CACHE))]));
+}
