@@ -135,9 +135,9 @@ describe("GIF in the engine", () => {
     const path = await upload("clears.gif", source);
     const frames = [...decodeGifFrames(await gifBytes(await process(path, "image/format,gif")))];
     expect(frames).toHaveLength(4);
-    frames.forEach((frame, i) =>
-      expect(firstDifference(frame.image, expected[i].image), `frame ${i}`).toBe(-1),
-    );
+    frames.forEach((frame, i) => {
+      expect(firstDifference(frame.image, expected[i].image), `frame ${i}`).toBe(-1);
+    });
     // Frame 4 shows the screen cleared by frame 3's disposal.
     expect(frames[3].image.data[3]).toBe(0);
   });
