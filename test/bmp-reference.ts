@@ -129,3 +129,151 @@ export const bmpEncoder = {
     return out;
   },
 };
+
+/** How writeBmp stores an image: any bit depth, compression, row order and header this service reads. */
+export interface BmpVariant {
+  readonly bits: 1 | 4 | 8 | 16 | 24 | 32;
+  readonly topDown?: boolean;
+  /** 0 BI_RGB, 1 RLE8, 2 RLE4, 3 BI_BITFIELDS, 6 BI_ALPHABITFIELDS. */
+  readonly compression?: 0 | 1 | 2 | 3 | 6;
+  /** 12 (OS/2), 40, 56, 108 (V4) or 124 (V5). */
+  readonly infoSize?: 12 | 40 | 56 | 108 | 124;
+  /** Red, green, blue (and alpha) masks for 16- and 32-bit pixels. */
+  readonly masks?: readonly number[];
+}
+
+/**
+ * A BMP written by hand for the tests, as other tools write each variant. Palette variants take
+ * the image's colours (at most 2^bits of them); 16-bit channels are scaled to their masks.
+ */
+export function writeBmp(image: Raster, variant: BmpVariant): Uint8Array {
+  const { bits, topDown = false, compression = 0, infoSize = 40 } = variant;
+  const { width, height, data } = image;
+  const masks =
+    variant.masks ?? (bits === 16 ? [0x7c00, 0x03e0, 0x001f, 0] : [0xff0000, 0xff00, 0xff, 0xff000000]);
+  const colours: number[] = [];
+  const indexOf = new Map<number, number>();
+  if (bits <= 8) {
+    for (let i = 0; i < data.length; i += 4) {
+      const key = (data[i] << 16) | (data[i + 1] << 8) | data[i + 2];
+      if (!indexOf.has(key)) {
+        indexOf.set(key, colours.length);
+        colours.push(key);
+      }
+    }
+    if (colours.length > 1 << bits) throw new Error(`${colours.length} colours do not fit ${bits} bits`);
+  }
+  const index = (x: number, y: number) => {
+    const i = (y * width + x) * 4;
+    return indexOf.get((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]) ?? 0;
+  };
+  const scaled = (value: number, mask: number) => {
+    if (!mask) return 0;
+    const shift = 31 - Math.clz32(mask & -mask);
+    const max = mask >>> shift;
+    return (Math.round((value * max) / 255) << shift) >>> 0;
+  };
+  // Stored rows, in file order (bottom row first unless top-down).
+  const order = Array.from({ length: height }, (_, i) => (topDown ? i : height - 1 - i));
+  const body: number[] = [];
+  if (compression === 1 || compression === 2) {
+    for (const y of order)
+      body.push(
+        ...rleRow(
+          Array.from({ length: width }, (_, x) => index(x, y)),
+          compression === 2,
+        ),
+      );
+    body.push(0, 1);
+  } else {
+    const stride = Math.ceil((width * bits) / 32) * 4;
+    for (const y of order) {
+      const row = new Array(stride).fill(0);
+      for (let x = 0; x < width; x++) {
+        const i = (y * width + x) * 4;
+        if (bits <= 8) {
+          const perByte = 8 / bits;
+          row[Math.floor(x / perByte)] |= index(x, y) << (8 - bits - (x % perByte) * bits);
+        } else if (bits === 24) {
+          row.splice(x * 3, 3, data[i + 2], data[i + 1], data[i]);
+        } else {
+          const pixel =
+            (scaled(data[i], masks[0]) |
+              scaled(data[i + 1], masks[1]) |
+              scaled(data[i + 2], masks[2]) |
+              scaled(data[i + 3], masks[3] ?? 0)) >>>
+            0;
+          for (let b = 0; b < bits / 8; b++) row[x * (bits / 8) + b] = (pixel >>> (8 * b)) & 255;
+        }
+      }
+      body.push(...row);
+    }
+  }
+  const entrySize = infoSize === 12 ? 3 : 4;
+  const maskBytes =
+    infoSize === 40 && (compression === 3 || compression === 6) ? (compression === 6 ? 16 : 12) : 0;
+  const paletteBytes = colours.length > 0 ? (1 << bits) * entrySize : 0;
+  const offset = 14 + infoSize + maskBytes + paletteBytes;
+  const out = new Uint8Array(offset + body.length);
+  const view = new DataView(out.buffer);
+  out.set([0x42, 0x4d]);
+  view.setUint32(2, out.length, true);
+  view.setUint32(10, offset, true);
+  view.setUint32(14, infoSize, true);
+  if (infoSize === 12) {
+    view.setUint16(18, width, true);
+    view.setUint16(20, height, true);
+    view.setUint16(22, 1, true);
+    view.setUint16(24, bits, true);
+  } else {
+    view.setInt32(18, width, true);
+    view.setInt32(22, topDown ? -height : height, true);
+    view.setUint16(26, 1, true);
+    view.setUint16(28, bits, true);
+    view.setUint32(30, compression, true);
+    view.setUint32(34, body.length, true);
+    if (compression === 3 || compression === 6)
+      masks.forEach((mask, i) => view.setUint32(54 + 4 * i, mask >>> 0, true));
+  }
+  colours.forEach((colour, i) => {
+    const at = 14 + infoSize + maskBytes + i * entrySize;
+    out.set([colour & 255, (colour >> 8) & 255, colour >> 16], at);
+  });
+  out.set(body, offset);
+  return out;
+}
+
+/** One row run-length encoded: runs of equal indices, absolute runs for mixed stretches. */
+function rleRow(indices: readonly number[], four: boolean): number[] {
+  const out: number[] = [];
+  let x = 0;
+  while (x < indices.length) {
+    let run = 1;
+    while (x + run < indices.length && indices[x + run] === indices[x] && run < 255) run++;
+    if (run >= 2) {
+      out.push(run, four ? (indices[x] << 4) | indices[x] : indices[x]);
+      x += run;
+      continue;
+    }
+    let literal = 1;
+    while (x + literal < indices.length && literal < 255 && indices[x + literal] !== indices[x + literal + 1])
+      literal++;
+    if (literal < 3) {
+      out.push(1, four ? indices[x] << 4 : indices[x]);
+      x += 1;
+      continue;
+    }
+    const values = indices.slice(x, x + literal);
+    const packed = four
+      ? Array.from(
+          { length: Math.ceil(literal / 2) },
+          (_, i) => (values[2 * i] << 4) | (values[2 * i + 1] ?? 0),
+        )
+      : values;
+    out.push(0, literal, ...packed);
+    if (packed.length % 2) out.push(0);
+    x += literal;
+  }
+  out.push(0, 0);
+  return out;
+}
