@@ -233,7 +233,9 @@ export function writeBmp(image: Raster, variant: BmpVariant): Uint8Array {
     view.setUint32(30, compression, true);
     view.setUint32(34, body.length, true);
     if (compression === 3 || compression === 6)
-      masks.forEach((mask, i) => view.setUint32(54 + 4 * i, mask >>> 0, true));
+      masks.forEach((mask, i) => {
+        view.setUint32(54 + 4 * i, mask >>> 0, true);
+      });
   }
   colours.forEach((colour, i) => {
     const at = 14 + infoSize + maskBytes + i * entrySize;
