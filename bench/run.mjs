@@ -1,4 +1,4 @@
-// npm run bench [-- <group> ...]   groups: thumbnails, full, formats, cache (default: all)
+// npm run bench [-- <group> ...]   groups: thumbnails, full, formats, gif, cache (default: all)
 //
 // Measures the Worker in the real runtime (wrangler dev / workerd, local R2) side by side with sharp
 // (libvips) doing the same work in this Node process. For every case: cache-miss latency over HTTP
@@ -182,7 +182,7 @@ const CASES = [
     ["image/resize,w_200", (b) => sharp(b, { animated: true }).resize(200, 113, { fit: "fill" })],
     ["image/format,gif", (b) => sharp(b, { animated: true })],
   ].map(([process, image]) => ({
-    group: "formats",
+    group: "gif",
     input: "anim-480x270-24.gif",
     process,
     sharp: (b) => image(b).gif().toBuffer(),
@@ -438,7 +438,7 @@ async function main() {
     await server.ready();
     const { workerd } = findWorkerRuntime(server);
     const idle = memoryOf(workerd);
-    for (const group of ["thumbnails", "full", "formats"]) {
+    for (const group of ["thumbnails", "full", "formats", "gif"]) {
       const inGroup = cases.filter((c) => c.group === group);
       if (inGroup.length === 0) continue;
       const results = [];
