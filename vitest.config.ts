@@ -3,6 +3,7 @@ import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { configDefaults, defineConfig } from "vitest/config";
 import { colourImages } from "./scripts/lib/colour-images.mjs";
 import { fontFiles } from "./scripts/lib/fonts.mjs";
+import { gifImages } from "./scripts/lib/gif-images.mjs";
 import { hostileCorpus } from "./scripts/lib/hostile-corpus.mjs";
 import { testImages } from "./scripts/lib/test-images.mjs";
 
@@ -16,6 +17,7 @@ const fixtures = Object.fromEntries([
   ]),
   ...Object.entries(await testImages()).map(([name, bytes]) => [name, bytes.toString("base64")]),
   ...Object.entries(await colourImages()).map(([name, bytes]) => [name, bytes.toString("base64")]),
+  ...Object.entries(await gifImages()).map(([name, bytes]) => [name, bytes.toString("base64")]),
 ]);
 
 /**

@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import sharp from "sharp";
+import { movingDiscGif } from "../scripts/lib/gif-images.mjs";
 import { renderScene } from "../scripts/lib/scene.mjs";
 
 /** Bump when an input's recipe changes, so no older file is reused. */
@@ -65,6 +66,8 @@ const RECIPES = {
   "photo-12mp-p3.jpg": () => scene(4032, 3024).withIccProfile("p3").jpeg({ quality: 90 }),
   "photo-12mp-cmyk.jpg": () =>
     scene(4032, 3024).toColourspace("cmyk").withIccProfile("cmyk").jpeg({ quality: 90 }),
+  // 24 frames, the scene with a moving disc, written by sharp
+  "anim-480x270-24.gif": () => ({ toBuffer: () => movingDiscGif(480, 270, 24) }),
 };
 
 export const INPUT_NAMES = Object.keys(RECIPES);

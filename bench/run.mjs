@@ -1,4 +1,4 @@
-// npm run bench [-- <group> ...]   groups: thumbnails, full, colour, formats, cache (default: all)
+// npm run bench [-- <group> ...]   groups: thumbnails, full, colour, formats, gif, cache (default: all)
 //
 // Measures the Worker in the real runtime (wrangler dev / workerd, local R2) side by side with sharp
 // (libvips) doing the same work in this Node process. For every case: cache-miss latency over HTTP
@@ -194,6 +194,18 @@ const CASES = [
     runs: 3,
     format: "jpeg",
   })),
+  // Animated GIF (bench/gif.mjs measures the same without the Worker): every frame kept.
+  ...[
+    ["image/resize,w_200", (b) => sharp(b, { animated: true }).resize(200, 113, { fit: "fill" })],
+    ["image/format,gif", (b) => sharp(b, { animated: true })],
+  ].map(([process, image]) => ({
+    group: "gif",
+    input: "anim-480x270-24.gif",
+    process,
+    sharp: (b) => image(b).gif().toBuffer(),
+    runs: 3,
+    format: "gif",
+  })),
 ];
 
 /** sharp's encoder for an output format at the Worker's default (or the given) quality. */
@@ -267,7 +279,13 @@ function serverTiming(headers) {
   return stages;
 }
 
-const CONTENT_TYPES = { jpeg: "image/jpeg", png: "image/png", webp: "image/webp", avif: "image/avif" };
+const CONTENT_TYPES = {
+  jpeg: "image/jpeg",
+  png: "image/png",
+  webp: "image/webp",
+  avif: "image/avif",
+  gif: "image/gif",
+};
 
 /** GET `url`; returns the body, headers and the time to the last byte. Fails on anything but 200. */
 async function timedGet(url, format) {
@@ -437,7 +455,7 @@ async function main() {
     await server.ready();
     const { workerd } = findWorkerRuntime(server);
     const idle = memoryOf(workerd);
-    for (const group of ["thumbnails", "full", "colour", "formats"]) {
+    for (const group of ["thumbnails", "full", "colour", "formats", "gif"]) {
       const inGroup = cases.filter((c) => c.group === group);
       if (inGroup.length === 0) continue;
       const results = [];

@@ -1,4 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { engineStatus, resetEnginePeak } from "../src/engine/instance";
+import { readHeader } from "../src/image/header";
+import type { Raster, Rgba } from "../src/image/raster";
+import { parseProcess } from "../src/process/parse";
+import { planProcess } from "../src/process/plan";
+import type { Resources } from "../src/process/types";
+import { type BmpVariant, bmpDecoder, writeBmp } from "./bmp-reference";
 import {
   BLUE,
   decoded,
@@ -86,11 +93,135 @@ describe("BMP", () => {
     expect(await ossError(await process(truncated, "image/resize,w_10"))).toMatchObject({
       code: "BadRequest",
     });
-    const eightBit = whole.slice();
-    new DataView(eightBit.buffer).setUint16(28, 8, true);
-    const paletted = await upload("p.bmp", eightBit);
-    const error = await ossError(await process(paletted, "image/resize,w_10"));
+    const sevenBit = whole.slice();
+    new DataView(sevenBit.buffer).setUint16(28, 7, true);
+    const odd = await upload("p.bmp", sevenBit);
+    const error = await ossError(await process(odd, "image/resize,w_10"));
     expect(error).toMatchObject({ status: 400, code: "BadRequest" });
-    expect(error.message).toContain("8 bits");
+    expect(error.message).toContain("7 bits");
+  });
+});
+
+const MiB = 1024 * 1024;
+
+/** The first pixel where two rasters differ, or -1 (never a diff of whole arrays). */
+function firstDifference(actual: Raster, expected: Raster): number {
+  if (actual.width !== expected.width || actual.height !== expected.height) return 0;
+  for (let i = 0; i < expected.data.length; i++) if (actual.data[i] !== expected.data[i]) return i >> 2;
+  return -1;
+}
+
+/** 19x11 (odd, so rows are padded): six flat colours whose channels 16-bit masks keep exactly. */
+const PICTURE = makeRaster(19, 11, (x, y) => {
+  const colours: Rgba[] = [RED, GREEN, BLUE, YELLOW, [255, 255, 255, 255], [0, 0, 0, 255]];
+  return colours[(Math.floor(x / 4) + (y > 5 ? 3 : 0) + (x === y ? 1 : 0)) % 6];
+});
+/** Runs on the left, alternating pixels (RLE's absolute mode) on the right. */
+const TWO_COLOURS = makeRaster(19, 11, (x, y) => (x < 6 ? (y % 2 ? RED : BLUE) : (x + y) % 2 ? RED : BLUE));
+const WITH_ALPHA = makeRaster(19, 11, (x, y) => [x * 13, y * 20, 200, x < 5 ? 0 : x < 10 ? 128 : 255]);
+
+const VARIANTS: [string, Raster, BmpVariant][] = [
+  ["1-bit", TWO_COLOURS, { bits: 1 }],
+  ["4-bit", PICTURE, { bits: 4 }],
+  ["8-bit top-down", PICTURE, { bits: 8, topDown: true }],
+  ["8-bit OS/2", PICTURE, { bits: 8, infoSize: 12 }],
+  ["RLE8", PICTURE, { bits: 8, compression: 1 }],
+  ["RLE4", PICTURE, { bits: 4, compression: 2 }],
+  // Mixed stretches: absolute runs, odd lengths padded.
+  ["RLE8 absolute", TWO_COLOURS, { bits: 8, compression: 1 }],
+  ["RLE4 absolute", TWO_COLOURS, { bits: 4, compression: 2 }],
+  ["16-bit 5-5-5", PICTURE, { bits: 16 }],
+  ["16-bit 5-6-5 bitfields", PICTURE, { bits: 16, compression: 3, masks: [0xf800, 0x07e0, 0x001f] }],
+  ["24-bit top-down", WITH_ALPHA, { bits: 24, topDown: true }],
+  ["24-bit OS/2", WITH_ALPHA, { bits: 24, infoSize: 12 }],
+  ["32-bit BI_RGB", WITH_ALPHA, { bits: 32 }],
+  ["32-bit bitfields, V5 alpha", WITH_ALPHA, { bits: 32, compression: 3, infoSize: 124 }],
+  [
+    "32-bit alpha bitfields",
+    WITH_ALPHA,
+    { bits: 32, compression: 6, masks: [0xff00, 0xff0000, 0xff000000, 0xff] },
+  ],
+];
+
+/** What a variant must decode to: its image, opaque unless the variant stores alpha. */
+function expectedPixels(image: Raster, variant: BmpVariant): Raster {
+  const alpha =
+    variant.bits === 32 &&
+    (variant.compression === 6 || (variant.compression === 3 && (variant.infoSize ?? 40) >= 56));
+  const data = new Uint8ClampedArray(image.data);
+  if (!alpha) for (let i = 3; i < data.length; i += 4) data[i] = 255;
+  return { ...image, data };
+}
+
+/** What planning counts for a process string on a source. */
+function planned(bytes: Uint8Array, value: string): number {
+  const resources: Resources = {
+    memoryBudgetBytes: 88 * MiB,
+    object: () => Promise.reject(new Error("no objects here")),
+    font: () => Promise.reject(new Error("no fonts here")),
+  };
+  return planProcess(parseProcess(value).actions, readHeader(bytes), resources).estimatedBytes;
+}
+
+describe("BMP in the engine", () => {
+  it("decodes every variant pixel for pixel", async () => {
+    for (const [name, image, variant] of VARIANTS) {
+      const path = await upload(`${name.replaceAll(/[^a-z0-9]/gi, "-")}.bmp`, writeBmp(image, variant));
+      const out = await decoded(await process(path, "image/format,png"));
+      const expected = expectedPixels(image, variant);
+      const at = firstDifference(out, expected);
+      expect(at, `${name}: pixel ${at} is ${Array.from(out.data.subarray(at * 4, at * 4 + 4))}`).toBe(-1);
+    }
+  });
+
+  it("writes what it reads: 24-bit when opaque, 32-bit with alpha, every pixel kept", async () => {
+    for (const [name, image, variant] of VARIANTS) {
+      const path = await upload(`again-${name.replaceAll(/[^a-z0-9]/gi, "-")}.bmp`, writeBmp(image, variant));
+      const out = await decoded(await process(path, "image/format,bmp"));
+      const expected = expectedPixels(image, variant);
+      const opaque = expected.data.every((value, i) => i % 4 !== 3 || value === 255);
+      expect(new DataView(out.bytes.buffer).getUint16(28, true), name).toBe(opaque ? 24 : 32);
+      const reference = await bmpDecoder.decode(out.bytes);
+      expect(firstDifference(reference, expected), name).toBe(-1);
+    }
+  });
+
+  it("plans what decoding and encoding hold, bottom-up, top-down and RLE", async () => {
+    const big = makeRaster(1200, 900, (x, y) => (((x >> 5) + (y >> 5)) % 2 ? RED : BLUE));
+    for (const variant of [
+      { bits: 24 },
+      { bits: 24, topDown: true },
+      { bits: 8, compression: 1 },
+    ] as BmpVariant[]) {
+      const bytes = writeBmp(big, variant);
+      const path = await upload("big.bmp", bytes);
+      for (const value of ["image/resize,w_200", "image/format,bmp", "image/rotate,90"]) {
+        resetEnginePeak();
+        const response = await process(path, value);
+        expect(response.status, value).toBe(200);
+        const peak = engineStatus().peakBytes;
+        const estimate = planned(bytes, value);
+        expect(peak, `${value}: peak ${peak} against ${estimate}`).toBeLessThanOrEqual(estimate);
+        expect(estimate, `${value}: ${estimate} against peak ${peak}`).toBeLessThanOrEqual(
+          peak * 1.35 + 2 * MiB,
+        );
+      }
+    }
+  });
+
+  it("answers damaged BMPs with 400", async () => {
+    const whole = writeBmp(PICTURE, { bits: 8 });
+    const badHeader = whole.slice();
+    new DataView(badHeader.buffer).setUint32(14, 20, true);
+    const noPalette = whole.slice(0, 60);
+    const rows = writeBmp(PICTURE, { bits: 24 });
+    for (const [name, bytes] of [
+      ["header.bmp", badHeader],
+      ["palette.bmp", noPalette],
+      ["rows.bmp", rows.slice(0, rows.length - 1)],
+    ] as const) {
+      const error = await ossError(await process(await upload(name, bytes), "image/resize,w_10"));
+      expect(error, name).toMatchObject({ status: 400, code: "BadRequest" });
+    }
   });
 });

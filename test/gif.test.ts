@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeGifFrames, readGifAnimation } from "../src/codecs/gif";
+import { decodeGifFrames, readGifAnimation } from "./gif-reference";
 import {
   BLUE,
   decoded,

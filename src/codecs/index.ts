@@ -2,7 +2,7 @@ import { badRequest } from "../errors";
 import type { ImageFormat } from "../image/format";
 import { avifDecoder, avifEncoder } from "./avif";
 import { bmpDecoder, bmpEncoder } from "./bmp";
-import { gifDecoder, gifOutput } from "./gif";
+import { gifDecoder, gifEncoder } from "./gif";
 import { jpegDecoder, jpegEncoder } from "./jpeg";
 import { pngDecoder, pngEncoder } from "./png";
 import type { Decoder, Encoder, OutputTraits } from "./types";
@@ -23,6 +23,7 @@ const ENCODERS: Partial<Record<ImageFormat, Encoder>> = {
   webp: webpEncoder,
   avif: avifEncoder,
   bmp: bmpEncoder,
+  gif: gifEncoder,
 };
 
 export function decoderFor(format: ImageFormat): Decoder {
@@ -35,7 +36,7 @@ export function encoderFor(format: ImageFormat): Encoder | undefined {
   return ENCODERS[format];
 }
 
-/** The formats this service can write, still encoders and GIF's frame writer alike. */
+/** The formats this service can write. */
 export function outputFor(format: ImageFormat): OutputTraits | undefined {
-  return format === "gif" ? gifOutput : ENCODERS[format];
+  return ENCODERS[format];
 }

@@ -6,6 +6,8 @@ import type { Raster, Rect, Size } from "../image/raster";
 export interface DecodeRequest {
   readonly region: Rect;
   readonly size: Size;
+  /** Frames to push: 1 (the first) unless an animation stays animated (then the header's count). */
+  readonly frames?: number;
 }
 
 /** The whole stored image at full size. */

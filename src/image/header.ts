@@ -33,6 +33,13 @@ export interface ImageHeader {
    * as markers, then joined) while colour management converts the rows; profiles run to megabytes.
    */
   readonly iccBytes?: number;
+  /**
+   * A GIF with a frame disposed of by restoring the previous screen (disposal method 3): its
+   * decoder then holds a second copy of the screen while an animation is decoded.
+   */
+  readonly gifRestoresPrevious?: boolean;
+  /** A run-length encoded BMP (RLE8, RLE4): its decoder expands it to a byte per pixel first. */
+  readonly bmpRle?: boolean;
 }
 
 const damaged = (why: string) => badRequest(`The image file may be damaged: ${why}.`);
@@ -50,11 +57,7 @@ export function readHeader(bytes: Uint8Array): ImageHeader {
   if (bytes.length >= 12 && ascii(4, 4) === "ftyp") return readIsoBmff(bytes, view);
   if (bytes.length >= 6 && (ascii(0, 6) === "GIF87a" || ascii(0, 6) === "GIF89a"))
     return readGif(bytes, view);
-  if (bytes.length >= 26 && ascii(0, 2) === "BM") {
-    return header("bmp", view.getInt32(18, true), Math.abs(view.getInt32(22, true)), {
-      hasAlpha: view.getUint16(28, true) === 32,
-    });
-  }
+  if (bytes.length >= 26 && ascii(0, 2) === "BM") return readBmp(view);
   if (bytes.length >= 8 && (ascii(0, 4) === "II*\0" || ascii(0, 4) === "MM\0*")) {
     const exif = readExif(bytes);
     if (!exif.tiffSize) throw damaged("TIFF without ImageWidth/ImageLength");
@@ -307,13 +310,28 @@ function readIsoBmff(bytes: Uint8Array, view: DataView): ImageHeader {
   return header(format, width, height);
 }
 
+/** BMP: OS/2's 12-byte header has 16-bit sides; alpha only where a mask declares it. */
+function readBmp(view: DataView): ImageHeader {
+  const infoSize = view.getUint32(14, true);
+  if (infoSize === 12)
+    return header("bmp", view.getUint16(18, true), view.getUint16(20, true), { hasAlpha: false });
+  const bits = view.byteLength >= 30 ? view.getUint16(28, true) : 0;
+  const compression = view.byteLength >= 34 ? view.getUint32(30, true) : 0;
+  const alphaMask = compression === 6 || (compression === 3 && infoSize >= 56);
+  return header("bmp", view.getInt32(18, true), Math.abs(view.getInt32(22, true)), {
+    hasAlpha: bits === 32 && alphaMask,
+    bmpRle: compression === 1 || compression === 2,
+  });
+}
+
 function readGif(bytes: Uint8Array, view: DataView): ImageHeader {
   const width = view.getUint16(6, true);
   const height = view.getUint16(8, true);
-  return header("gif", width, height, { frames: Math.max(1, countGifFrames(bytes)) });
+  const { frames, restoresPrevious } = countGifFrames(bytes);
+  return header("gif", width, height, { frames: Math.max(1, frames), gifRestoresPrevious: restoresPrevious });
 }
 
-function countGifFrames(bytes: Uint8Array): number {
+function countGifFrames(bytes: Uint8Array): { frames: number; restoresPrevious: boolean } {
   const skipSubBlocks = (at: number) => {
     let pos = at;
     while (pos < bytes.length && bytes[pos] !== 0) pos += bytes[pos] + 1;
@@ -322,8 +340,17 @@ function countGifFrames(bytes: Uint8Array): number {
   let pos = 13;
   if (bytes.length > 10 && bytes[10] & 0x80) pos += 3 << ((bytes[10] & 7) + 1);
   let frames = 0;
+  let restoresPrevious = false;
   while (pos < bytes.length) {
     const block = bytes[pos];
+    // A Graphic Control Extension: its packed byte holds the disposal method in bits 2-4.
+    if (
+      block === 0x21 &&
+      bytes[pos + 1] === 0xf9 &&
+      pos + 3 < bytes.length &&
+      ((bytes[pos + 3] >> 2) & 7) === 3
+    )
+      restoresPrevious = true;
     if (block === 0x2c) {
       frames++;
       const packed = bytes[pos + 9];
@@ -336,5 +363,5 @@ function countGifFrames(bytes: Uint8Array): number {
       break;
     }
   }
-  return frames;
+  return { frames, restoresPrevious };
 }

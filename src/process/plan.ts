@@ -1,5 +1,4 @@
 import { decoderFor, outputFor } from "../codecs";
-import { gifOutput } from "../codecs/gif";
 import {
   type DecodeRequest,
   type Decoder,
@@ -138,7 +137,7 @@ export function planProcess(
   const reportSize = report?.reducedSide === undefined ? undefined : fitWithin(upright, report.reducedSide);
   const { decode, steps } = absorbLeadingSteps(planned, upright, orientation, header, reportSize);
 
-  const encoder = outputFormat === "gif" ? undefined : (output as Encoder);
+  const encoder = output as Encoder;
   const base = {
     context,
     header,
@@ -189,8 +188,7 @@ function estimateBytes(plan: Plan): number {
   const encodes = plan.sink === "encoder";
   const scriptEncoder =
     encodes && plan.encoder?.inEngine === false ? plan.encoder.bytesPerPixel * area(plan.outputSize) : 0;
-  const gif = encodes && plan.outputFormat === "gif" ? gifOutput.bytesPerPixel * area(plan.outputSize) : 0;
-  return opsBytes(ops) + scriptFrame + scriptEncoder + gif;
+  return opsBytes(ops) + scriptFrame + scriptEncoder;
 }
 
 /** Where a run's pixels come from: the engine decodes the source, or takes a frame decoded in JS. */
@@ -209,7 +207,9 @@ export function planOps(
   const { header, decode } = plan;
   const ops: Op[] = [];
   if (plan.decoder.inEngine && "source" in pixels) {
-    ops.push(...plan.decoder.ops(header, decode, pixels.source));
+    // Every frame only into an engine encoder: a frame captured for a script encoder is one.
+    const frames = plan.animated && plan.encoder?.inEngine ? header.frames : 1;
+    ops.push(...plan.decoder.ops(header, { ...decode, frames }, pixels.source));
     // Colour management after the decoder's own work, unless the decoder placed it (CMYK first).
     // Sources without an embedded profile are sRGB already.
     if ((header.iccBytes ?? 0) > 0 && !ops.some((each) => each.code === OP.COLOR))

@@ -1,4 +1,3 @@
-import { decodeGifFrames, GifWriter, readGifAnimation } from "../codecs/gif";
 import { concatenate, type ScriptEncoder } from "../codecs/types";
 import type { Deadline } from "../deadline";
 import { withEngine } from "../engine/instance";
@@ -47,10 +46,6 @@ export async function runProcess(
   deadline.check();
 
   {
-    if (plan.outputFormat === "gif" && plan.sink === "encoder") {
-      const body = writeGif(bytes, plan, prepared, timings);
-      return { body, contentType: MIME_TYPES.gif };
-    }
     const pixels = plan.decoder.inEngine
       ? undefined
       : await timings.measure("decode", () => scriptDecode(plan, bytes));
@@ -129,45 +124,4 @@ function resourcesFor(environment: ProcessEnvironment): Resources {
     },
     font: (name) => loadFont(name, environment.fonts),
   };
-}
-
-/**
- * GIF sources written back as GIF: frame by frame, each frame through the engine's steps, so
- * memory holds one frame at a time. A static result (Plan.animated false) is the first frame alone.
- */
-function writeGif(
-  bytes: Uint8Array,
-  plan: Plan,
-  prepared: readonly (Prepared | undefined)[],
-  timings: Timings,
-): Uint8Array {
-  const { loopCount } = readGifAnimation(bytes);
-  const writer = new GifWriter(
-    plan.outputSize.width,
-    plan.outputSize.height,
-    plan.animated ? loopCount : undefined,
-  );
-  for (const frame of decodeGifFrames(bytes, plan.animated ? Number.POSITIVE_INFINITY : 1)) {
-    // Every stage of the plan has its Server-Timing entry, in order, even when another did its work
-    // (a leading resize is done while decoding).
-    for (const stage of ["decode", ...plan.steps.map(({ action }) => action.name), "encode"])
-      timings.add(stage, 0);
-    const call = withEngine([bytes], (engine) => {
-      const session = new EngineSession(engine);
-      try {
-        const raster = {
-          pointer: session.put(rgba(frame.image)),
-          width: frame.image.width,
-          height: frame.image.height,
-        };
-        const { pointer } = session.run(planOps(plan, session, prepared, { raster }));
-        return { pixels: session.pixels({ pointer, ...plan.outputSize }), stageMs: session.stageMs };
-      } finally {
-        session.close();
-      }
-    });
-    for (const [stage, ms] of call.result.stageMs) timings.add(stage, ms);
-    writer.addFrame({ ...plan.outputSize, data: call.result.pixels }, frame.delayMs, frame.palette);
-  }
-  return writer.finish();
 }
