@@ -173,13 +173,16 @@ export async function hostileCorpus() {
       expect: { error: "ImageTooLarge" },
     },
     { name: "bomb-png-30000.png", bytes: pngClaiming(30_000, 30_000), expect: { error: "ImageTooLarge" } },
-    { name: "bomb-png-240mp.png", bytes: pngClaiming(16_000, 15_000), expect: { error: "ImageTooLarge" } },
+    // Within OSS's 250 M pixels, and the engine's PNG decoder streams rows: a claim alone plans,
+    // and the missing image data is damage.
+    { name: "bomb-png-240mp.png", bytes: pngClaiming(16_000, 15_000), expect: { error: "BadRequest" } },
+    // 100 M pixels that inflate to 400 MB stream through in rows of memory: a thumbnail, as OSS gives.
     {
       name: "bomb-png-inflates-400mb.png",
       bytes: await sharp({ create: { width: 10_000, height: 10_000, channels: 4, background: "#000" } })
         .png({ compressionLevel: 9 })
         .toBuffer(),
-      expect: { error: "ImageTooLarge" },
+      expect: { image: { width: 32, height: 32 } },
     },
     { name: "bomb-gif-screen.gif", bytes: gifClaiming(65_535, 65_535), expect: { error: "ImageTooLarge" } },
     {
