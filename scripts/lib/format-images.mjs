@@ -7,7 +7,7 @@ import sharp from "sharp";
 import { renderScene } from "./scene.mjs";
 
 /** Bump when what is generated changes. */
-const VERSION = 4;
+const VERSION = 5;
 const CACHE = new URL(`../../node_modules/.cache/oss-format-images-v${VERSION}/`, import.meta.url);
 
 const scene = (width, height) => sharp(renderScene(width, height), { raw: { width, height, channels: 3 } });
@@ -130,7 +130,7 @@ async function make() {
     .toBuffer();
   const lzwTiff = await tiffPhoto.clone().tiff({ compression: "lzw" }).toBuffer();
   const srgb = (bytes) => sharp(bytes).toColourspace("srgb").png().toBuffer();
-  return {
+  const images = {
     // sharp's own results, the references: colour-managed, and Lanczos3 thumbnails.
     "fmt-p3.sharp.png": await srgb(p3Png),
     "fmt-p3-tiff.sharp.png": await srgb(p3Tiff),
@@ -182,6 +182,12 @@ async function make() {
     "fmt-truncated.tiff": lzwTiff.subarray(0, Math.floor(lzwTiff.length * 0.5)),
     "fmt-damaged-ifd.tiff": damagedTiff(lzwTiff),
   };
+  // sharp's decode of each TIFF it can read, as a PNG: the reference for the engine's pixels.
+  for (const [name, bytes] of Object.entries(images)) {
+    if (!name.endsWith(".tiff") || /truncated|damaged|ccitt|wide|p3/.test(name)) continue;
+    images[name.replace(/\.tiff$/, ".sharp.png")] = await sharp(bytes).png().toBuffer();
+  }
+  return images;
 }
 
 /** name -> bytes, generated on first use and cached afterwards. */

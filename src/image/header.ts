@@ -1,6 +1,7 @@
 import { badRequest } from "../errors";
 import { type Exif, NO_EXIF, readExif } from "./exif";
 import type { ImageFormat } from "./format";
+import { readTiffLayout, type TiffLayout, tiffColours } from "./tiff";
 
 /** What can be known about a source image without decoding its pixels. */
 export interface ImageHeader {
@@ -41,6 +42,8 @@ export interface ImageHeader {
     /** The longest chunk before the image data: libpng's progressive reader holds it whole. */
     readonly largestChunk: number;
   };
+  /** A TIFF's first directory: layout and the sizes libtiff holds. */
+  readonly tiff?: TiffLayout;
 }
 
 const damaged = (why: string) => badRequest(`The image file may be damaged: ${why}.`);
@@ -66,7 +69,15 @@ export function readHeader(bytes: Uint8Array): ImageHeader {
   if (bytes.length >= 8 && (ascii(0, 4) === "II*\0" || ascii(0, 4) === "MM\0*")) {
     const exif = readExif(bytes);
     if (!exif.tiffSize) throw damaged("TIFF without ImageWidth/ImageLength");
-    return header("tiff", exif.tiffSize.width, exif.tiffSize.height, { exif });
+    const tiff = readTiffLayout(bytes);
+    const colours = tiff ? tiffColours(tiff) : 3;
+    return header("tiff", exif.tiffSize.width, exif.tiffSize.height, {
+      exif,
+      tiff,
+      // An extra sample after the colours is alpha (CMYK's are dropped).
+      hasAlpha: tiff ? colours < 4 && tiff.samplesPerPixel > colours : true,
+      iccBytes: tiff?.iccBytes ?? 0,
+    });
   }
   throw badRequest(
     "The object is not an image in a format this service reads (JPEG, PNG, WebP, AVIF, GIF, BMP).",
