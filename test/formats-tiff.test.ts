@@ -86,6 +86,11 @@ describe("TIFF decoding in the engine", () => {
     expect(transparent).toBeGreaterThan(png.width * png.height * 0.05);
   });
 
+  it("a grey TIFF becomes a grey PNG", async () => {
+    const image = await processed("fmt-grey.tiff", "image/resize,w_300/format,png");
+    expect(image.bytes[25]).toBe(0);
+  });
+
   it("thumbnails match sharp's", async () => {
     const image = await processed("fmt-photo-4mp-lzw.tiff", "image/resize,w_200/format,png");
     const expected = await decodeFile(await formatImage("fmt-photo-4mp-lzw.sharp-w200.png"));

@@ -1,6 +1,7 @@
 import { OP, type Op, op } from "../engine/ops";
 import { colorOp, cropOp, resampleOp } from "../engine/stages";
 import type { ImageHeader } from "../image/header";
+import { tiffColours } from "../image/tiff";
 import type { DecodeRequest, EngineDecoder, EngineEncoder } from "./types";
 
 /** dlmalloc's overhead per block, and the sinks' own structs. */
@@ -79,6 +80,7 @@ const PALETTE_KEEPING: ReadonlySet<number> = new Set([
 const GREY_KEEPING: ReadonlySet<number> = new Set([
   OP.DECODE_PNG,
   OP.DECODE_JPEG,
+  OP.DECODE_TIFF,
   OP.CROP,
   OP.ORIENT,
   OP.RESTRIP,
@@ -97,8 +99,11 @@ const greyFill = (each: Op) => {
   return r === g && g === b;
 };
 
-const isGreySource = (source: ImageHeader) =>
-  source.png ? source.png.colourType === 0 || source.png.colourType === 4 : source.jpegComponents === 1;
+const isGreySource = (source: ImageHeader) => {
+  if (source.png) return source.png.colourType === 0 || source.png.colourType === 4;
+  if (source.tiff) return tiffColours(source.tiff) === 1 && source.tiff.photometric !== 3;
+  return source.jpegComponents === 1;
+};
 
 /**
  * The colour type to write, decided before the first row from the source's header and the ops
@@ -106,7 +111,7 @@ const isGreySource = (source: ImageHeader) =>
  * - the source's palette when the source is a palette PNG and every stage only moves pixels (crop,
  *   orientation, quarter turns) with no colour profile to convert — a re-encode at full size;
  * - grey (with alpha when the plan may have transparency) when the source is grey (a grey or
- *   grey+alpha PNG, a one-component JPEG), it has no colour profile and every stage treats R, G
+ *   grey+alpha PNG, a grey TIFF, a one-component JPEG), it has no colour profile and every stage treats R, G
  *   and B alike (resize, blur, sharpen, bright, contrast, crops, turns; fills only in grey; no
  *   watermark);
  * - otherwise RGB when the plan has no transparency (the source has none and no step adds any),
