@@ -3,6 +3,7 @@ import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { configDefaults, defineConfig } from "vitest/config";
 import { colourImages } from "./scripts/lib/colour-images.mjs";
 import { fontFiles } from "./scripts/lib/fonts.mjs";
+import { formatImages } from "./scripts/lib/format-images.mjs";
 import { gifImages } from "./scripts/lib/gif-images.mjs";
 import { hostileCorpus } from "./scripts/lib/hostile-corpus.mjs";
 import { testImages } from "./scripts/lib/test-images.mjs";
@@ -31,12 +32,22 @@ async function serveFont(request: Request): Promise<Response> {
   return new Response(readFileSync(path));
 }
 
+/**
+ * PNG and TIFF sources of the format tests (scripts/lib/format-images.mjs): too many megabytes to
+ * hand over as fixtures, so served on demand like the fonts: `env.TEST_FORMAT_IMAGES.fetch("http://images/<name>")`.
+ */
+const formatImageFiles = await formatImages();
+function serveFormatImage(request: Request): Response {
+  const bytes = formatImageFiles[new URL(request.url).pathname.slice(1)];
+  return bytes ? new Response(bytes) : new Response("no such test image", { status: 404 });
+}
+
 export default defineConfig({
   plugins: [
     cloudflareTest({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
-        serviceBindings: { TEST_FONTS: serveFont },
+        serviceBindings: { TEST_FONTS: serveFont, TEST_FORMAT_IMAGES: serveFormatImage },
         // Two key pairs, as during a key rotation (test/helpers.ts signs with them).
         bindings: {
           OSS_ACCESS_KEY_ID: "test-key-id,rotated-key-id",

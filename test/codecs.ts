@@ -3,10 +3,12 @@
 // fixtures are written by the engine itself (its encoder is tested against mozjpeg's decoder).
 import MOZJPEG_DECODER from "@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm";
 import decodeMozjpeg, { init as initMozjpegDecoder } from "@jsquash/jpeg/decode";
+import PNG_CODEC from "@jsquash/png/codec/pkg/squoosh_png_bg.wasm";
+import { decode as decodeJsquashPng, init as initJsquashPngDecoder } from "@jsquash/png/decode";
+import encodeJsquashPng, { init as initJsquashPngEncoder } from "@jsquash/png/encode";
 import { avifDecoder, avifEncoder } from "../src/codecs/avif";
 import { jpegEncoder } from "../src/codecs/jpeg";
-import { pngDecoder, pngEncoder } from "../src/codecs/png";
-import { concatenate } from "../src/codecs/types";
+import { asRaster, concatenate, once, wholeBuffer } from "../src/codecs/types";
 import { webpDecoder, webpEncoder } from "../src/codecs/webp";
 import { withEngine } from "../src/engine/instance";
 import { EngineSession } from "../src/engine/session";
@@ -15,6 +17,21 @@ import { readHeader } from "../src/image/header";
 import type { Raster } from "../src/image/raster";
 import { bmpDecoder, bmpEncoder } from "./bmp-reference";
 import { decodeGifFrames } from "./gif-reference";
+
+// PNG through @jsquash/png (the Rust png crate): independent of the engine's libpng.
+const jsquashPngDecoderReady = once(() => initJsquashPngDecoder(PNG_CODEC));
+const jsquashPngEncoderReady = once(() => initJsquashPngEncoder(PNG_CODEC));
+
+export async function decodePngIndependently(bytes: Uint8Array): Promise<Raster> {
+  await jsquashPngDecoderReady();
+  return asRaster(await decodeJsquashPng(wholeBuffer(bytes)));
+}
+
+/** An RGBA PNG of the pixels, written by @jsquash/png. */
+export async function encodePngIndependently(image: Raster): Promise<Uint8Array> {
+  await jsquashPngEncoderReady();
+  return new Uint8Array(await encodeJsquashPng(image));
+}
 
 let mozjpegReady: Promise<unknown> | undefined;
 
@@ -34,7 +51,7 @@ export async function decodeAny(bytes: Uint8Array): Promise<Raster> {
     case "jpg":
       return decodeJpegIndependently(bytes);
     case "png":
-      return pngDecoder.decode(bytes, header(bytes));
+      return decodePngIndependently(bytes);
     case "webp":
       return webpDecoder.decode(bytes, header(bytes));
     case "avif":
@@ -76,7 +93,7 @@ const PLAIN_JPEG = new Uint8Array([
 ]);
 
 export const encodeOther = {
-  png: (image: Raster) => pngEncoder.encode(image, { progressive: false }),
+  png: (image: Raster) => encodePngIndependently(image),
   webp: (image: Raster) => webpEncoder.encode(image, { quality: 90, progressive: false }),
   avif: (image: Raster) => avifEncoder.encode(image, { quality: 80, progressive: false }),
   bmp: (image: Raster) => bmpEncoder.encode(image, { progressive: false }),

@@ -21,6 +21,8 @@ declare global {
       OBJECT_STATE: R2Bucket;
       /** Test-only: Debian's font files by OSS font name (vitest.config.ts). */
       TEST_FONTS: Fetcher;
+      /** Test-only: scripts/lib/format-images.mjs's PNG and TIFF sources by name (vitest.config.ts). */
+      TEST_FORMAT_IMAGES: Fetcher;
     }
   }
 }

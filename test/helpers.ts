@@ -269,3 +269,17 @@ export async function signedUrlV1(
   if (process) query.set("x-oss-process", process);
   return `/${bucket}/${key.split("/").map(encodeURIComponent).join("/")}?${query}`;
 }
+
+const formatImageCache = new Map<string, Promise<Uint8Array>>();
+/** A source made by scripts/lib/format-images.mjs (PNG and TIFF layouts, large photos, damaged files). */
+export function formatImage(name: string): Promise<Uint8Array> {
+  let bytes = formatImageCache.get(name);
+  if (!bytes) {
+    bytes = env.TEST_FORMAT_IMAGES.fetch(`http://images/${name}`).then(async (response) => {
+      if (!response.ok) throw new Error(`test image ${name}: ${response.status}`);
+      return new Uint8Array(await response.arrayBuffer());
+    });
+    formatImageCache.set(name, bytes);
+  }
+  return bytes;
+}

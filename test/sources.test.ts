@@ -34,6 +34,13 @@ function jpegClaiming(width: number, height: number, frame = 0xc0, scan: "all" |
 }
 
 /** A PNG signature and IHDR claiming any size (8-bit RGBA); nothing after it. */
+/** The PNG with its IHDR's interlace method set to Adam7. */
+function interlaced(png: Uint8Array): Uint8Array {
+  const copy = png.slice();
+  copy[28] = 1;
+  return copy;
+}
+
 function pngClaiming(width: number, height: number): Uint8Array {
   const bytes = new Uint8Array(33);
   bytes.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
@@ -106,8 +113,8 @@ describe("sources", () => {
     }
   });
 
-  it("names source formats it cannot process yet", async () => {
-    // A little-endian TIFF header: IFD0 with ImageWidth and ImageLength 10.
+  it("answers a TIFF without image data with a 400 naming TIFF, and info still", async () => {
+    // A little-endian TIFF header: IFD0 with ImageWidth and ImageLength 10, no strips.
     const tiff = new Uint8Array([
       0x49, 0x49, 0x2a, 0x00, 0x08, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x01, 0x03, 0x00, 0x01, 0x00, 0x00,
       0x00, 0x0a, 0x00, 0x00, 0x00, 0x01, 0x01, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x0a, 0x00, 0x00, 0x00,
@@ -143,13 +150,13 @@ describe("limits", () => {
     // 20000x15000 = 300 M px is over OSS's 250 M. The others are within OSS's limits but cannot be
     // held: a progressive JPEG decoded at full size keeps all its coefficients (128 bytes per 8x8
     // block, 100 MiB for 35 M px at 4:2:0; its thumbnails need only the DC scans), so does a
-    // baseline JPEG in several scans at any size, a PNG decoder the whole frame, and a free
-    // rotation of 108 M px a band as tall as the image.
+    // baseline JPEG in several scans at any size, an Adam7-interlaced PNG the whole frame, and a
+    // free rotation of 108 M px a band as tall as the image.
     for (const [name, bytes, value] of [
       ["300 M px", jpegClaiming(20_000, 15_000), "image/resize,w_100"],
       ["progressive 35 M px at full size", jpegClaiming(6_900, 5_100, 0xc2), "image/quality,q_80"],
       ["baseline 35 M px in several scans", jpegClaiming(6_900, 5_100, 0xc0, "luma"), "image/resize,w_100"],
-      ["PNG 12 M px", pngClaiming(4032, 3024), "image/resize,w_100"],
+      ["Adam7 PNG 24 M px", interlaced(pngClaiming(6000, 4000)), "image/resize,w_100"],
       ["108 M px turned by 45 degrees", jpegClaiming(12_000, 9_000), "image/rotate,45"],
     ] as const) {
       const path = await upload("huge", bytes);
@@ -168,6 +175,9 @@ describe("limits", () => {
       // Its thumbnail needs the DC scans alone, and a quarter turn of 108 M px is held in bands.
       ["35 M px progressive", jpegClaiming(6_900, 5_100, 0xc2), "image/resize,w_200"],
       ["108 M px, turned", jpegClaiming(12_000, 9_000), "image/rotate,90"],
+      // PNG rows stream from the decoder: its size alone never refuses it.
+      ["12 M px PNG", pngClaiming(4032, 3024), "image/resize,w_100"],
+      ["100 M px PNG at full size", pngClaiming(10_000, 10_000), "image/format,png"],
     ] as const) {
       const path = await upload("claims", bytes);
       expect(await ossError(await process(path, value)), name).toMatchObject({

@@ -5,6 +5,7 @@ import { bmpDecoder, bmpEncoder } from "./bmp";
 import { gifDecoder, gifEncoder } from "./gif";
 import { jpegDecoder, jpegEncoder } from "./jpeg";
 import { pngDecoder, pngEncoder } from "./png";
+import { tiffDecoder } from "./tiff";
 import type { Decoder, Encoder, OutputTraits } from "./types";
 import { webpDecoder, webpEncoder } from "./webp";
 
@@ -15,6 +16,7 @@ const DECODERS: Partial<Record<ImageFormat, Decoder>> = {
   avif: avifDecoder,
   bmp: bmpDecoder,
   gif: gifDecoder,
+  tiff: tiffDecoder,
 };
 
 const ENCODERS: Partial<Record<ImageFormat, Encoder>> = {

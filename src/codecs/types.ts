@@ -43,6 +43,8 @@ export interface EncodeOptions {
   readonly progressive: boolean;
   /** Frames the encoder receives: more than 1 for an animation (GIF, WebP). */
   readonly frames?: number;
+  /** The ops of the run before the encoder: what an encoder may infer of the pixels (PNG's colour type). */
+  readonly upstream?: readonly Op[];
 }
 
 /** What planning needs to know of an output format. */

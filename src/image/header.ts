@@ -1,6 +1,7 @@
 import { badRequest } from "../errors";
 import { type Exif, NO_EXIF, readExif } from "./exif";
 import type { ImageFormat } from "./format";
+import { readTiffLayout, type TiffLayout, tiffColours } from "./tiff";
 
 /** What can be known about a source image without decoding its pixels. */
 export interface ImageHeader {
@@ -40,6 +41,16 @@ export interface ImageHeader {
   readonly gifRestoresPrevious?: boolean;
   /** A run-length encoded BMP (RLE8, RLE4): its decoder expands it to a byte per pixel first. */
   readonly bmpRle?: boolean;
+  /** A PNG's IHDR: colour type (0 grey, 2 RGB, 3 palette, 4 grey+alpha, 6 RGBA), bit depth, Adam7. */
+  readonly png?: {
+    readonly colourType: number;
+    readonly bitDepth: number;
+    readonly interlaced: boolean;
+    /** The longest chunk before the image data: libpng's progressive reader holds it whole. */
+    readonly largestChunk: number;
+  };
+  /** A TIFF's first directory: layout and the sizes libtiff holds. */
+  readonly tiff?: TiffLayout;
 }
 
 const damaged = (why: string) => badRequest(`The image file may be damaged: ${why}.`);
@@ -61,7 +72,15 @@ export function readHeader(bytes: Uint8Array): ImageHeader {
   if (bytes.length >= 8 && (ascii(0, 4) === "II*\0" || ascii(0, 4) === "MM\0*")) {
     const exif = readExif(bytes);
     if (!exif.tiffSize) throw damaged("TIFF without ImageWidth/ImageLength");
-    return header("tiff", exif.tiffSize.width, exif.tiffSize.height, { exif });
+    const tiff = readTiffLayout(bytes);
+    const colours = tiff ? tiffColours(tiff) : 3;
+    return header("tiff", exif.tiffSize.width, exif.tiffSize.height, {
+      exif,
+      tiff,
+      // An extra sample after the colours is alpha (CMYK's are dropped).
+      hasAlpha: tiff ? colours < 4 && tiff.samplesPerPixel > colours : true,
+      iccBytes: tiff?.iccBytes ?? 0,
+    });
   }
   throw badRequest(
     "The object is not an image in a format this service reads (JPEG, PNG, WebP, AVIF, GIF, BMP).",
@@ -218,6 +237,8 @@ function readPng(bytes: Uint8Array, view: DataView): ImageHeader {
   let frames = 1;
   // Colour types 4 and 6 carry alpha; a tRNS chunk makes a colour (or palette entries) transparent.
   let hasAlpha = bytes[25] === 4 || bytes[25] === 6;
+  let largestChunk = 0;
+  let iccBytes = 0;
   let pos = 8;
   while (pos + 12 <= bytes.length) {
     const length = view.getUint32(pos);
@@ -226,10 +247,25 @@ function readPng(bytes: Uint8Array, view: DataView): ImageHeader {
       frames = Math.max(1, view.getUint32(pos + 8));
     if (type === "tRNS") hasAlpha = true;
     if (type === "IDAT" || type === "IEND") break;
+    if (type === "iCCP") iccBytes = pngProfileBound(length);
+    largestChunk = Math.max(largestChunk, length);
     pos += 12 + length;
   }
-  return header("png", view.getUint32(16), view.getUint32(20), { frames, hasAlpha });
+  return header("png", view.getUint32(16), view.getUint32(20), {
+    frames,
+    hasAlpha,
+    iccBytes,
+    png: { colourType: bytes[25], bitDepth: bytes[24], interlaced: bytes[28] === 1, largestChunk },
+  });
 }
+
+/**
+ * The most bytes a PNG's deflated colour profile (an iCCP chunk of `length` bytes) may inflate to
+ * in the engine: profiles deflate to a quarter or more of their size (LUT profiles least), 32x is
+ * generous. The decoder gives libpng this as its chunk limit, so a profile that would inflate
+ * further is dropped (its colours then left as they are) instead of outgrowing the plan.
+ */
+export const pngProfileBound = (length: number) => Math.max(64 * 1024, 32 * length);
 
 function readWebp(bytes: Uint8Array, view: DataView): ImageHeader {
   let width = 0;

@@ -234,6 +234,7 @@ export function planOps(
       quality: plan.quality,
       progressive: plan.progressive,
       frames: plan.animated ? plan.header.frames : 1,
+      upstream: [...ops],
     };
     ops.push(plan.encoder.op(last, options, plan.hasAlpha, header, plan.budgetBytes));
   } else {
