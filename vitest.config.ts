@@ -5,6 +5,7 @@ import { colourImages } from "./scripts/lib/colour-images.mjs";
 import { fontFiles } from "./scripts/lib/fonts.mjs";
 import { hostileCorpus } from "./scripts/lib/hostile-corpus.mjs";
 import { testImages } from "./scripts/lib/test-images.mjs";
+import { webpImages } from "./scripts/lib/webp-images.mjs";
 
 // Binary fixtures are read (committed ones) or generated (large ones, scripts/lib/test-images.mjs)
 // here, in Node, and handed to the tests (which run inside workerd) as Base64.
@@ -29,12 +30,22 @@ async function serveFont(request: Request): Promise<Response> {
   return new Response(readFileSync(path));
 }
 
+/**
+ * Large format sources (megabytes each; the provided fixtures travel in one message, which has a
+ * size limit) reach the tests on demand the same way: `env.TEST_IMAGES.fetch("http://images/<name>")`.
+ */
+const formatImages = { ...(await webpImages()) };
+function serveImage(request: Request): Response {
+  const bytes = formatImages[new URL(request.url).pathname.slice(1)];
+  return bytes ? new Response(bytes) : new Response("no such test image", { status: 404 });
+}
+
 export default defineConfig({
   plugins: [
     cloudflareTest({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
-        serviceBindings: { TEST_FONTS: serveFont },
+        serviceBindings: { TEST_FONTS: serveFont, TEST_IMAGES: serveImage },
         // Two key pairs, as during a key rotation (test/helpers.ts signs with them).
         bindings: {
           OSS_ACCESS_KEY_ID: "test-key-id,rotated-key-id",

@@ -3,13 +3,16 @@
 // fixtures are written by the engine itself (its encoder is tested against mozjpeg's decoder).
 import MOZJPEG_DECODER from "@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm";
 import decodeMozjpeg, { init as initMozjpegDecoder } from "@jsquash/jpeg/decode";
+import WEBP_DECODER from "@jsquash/webp/codec/dec/webp_dec.wasm";
+import WEBP_ENCODER from "@jsquash/webp/codec/enc/webp_enc_simd.wasm";
+import decodeJsquashWebp, { init as initWebpDecoder } from "@jsquash/webp/decode";
+import encodeJsquashWebp, { init as initWebpEncoder } from "@jsquash/webp/encode";
 import { avifDecoder, avifEncoder } from "../src/codecs/avif";
 import { bmpDecoder, bmpEncoder } from "../src/codecs/bmp";
 import { gifDecoder } from "../src/codecs/gif";
 import { jpegEncoder } from "../src/codecs/jpeg";
 import { pngDecoder, pngEncoder } from "../src/codecs/png";
 import { concatenate } from "../src/codecs/types";
-import { webpDecoder, webpEncoder } from "../src/codecs/webp";
 import { withEngine } from "../src/engine/instance";
 import { EngineSession } from "../src/engine/session";
 import { rasterOp, resampleOp } from "../src/engine/stages";
@@ -27,6 +30,31 @@ export async function decodeJpegIndependently(bytes: Uint8Array): Promise<Raster
 
 const header = (bytes: Uint8Array) => readHeader(bytes);
 
+let webpDecoderReady: Promise<unknown> | undefined;
+let webpEncoderReady: Promise<unknown> | undefined;
+
+/** libwebp as @jsquash builds it: an independent decoder of the engine's WebP (first frame of an animation). */
+export async function decodeWebpIndependently(bytes: Uint8Array): Promise<Raster> {
+  webpDecoderReady ??= initWebpDecoder(WEBP_DECODER);
+  await webpDecoderReady;
+  const { width, height, data } = await decodeJsquashWebp(bytes.slice().buffer);
+  return { width, height, data };
+}
+
+/** A WebP written outside the engine (@jsquash's libwebp build), for test sources. */
+export async function encodeWebpIndependently(
+  image: Raster,
+  options: { quality?: number; lossless?: boolean } = {},
+): Promise<Uint8Array> {
+  webpEncoderReady ??= initWebpEncoder(WEBP_ENCODER);
+  await webpEncoderReady;
+  const encoded = await encodeJsquashWebp(image, {
+    quality: options.quality ?? 90,
+    lossless: options.lossless ? 1 : 0,
+  });
+  return new Uint8Array(encoded);
+}
+
 /** Decodes any format the service writes, to RGBA at full size, stored orientation. */
 export async function decodeAny(bytes: Uint8Array): Promise<Raster> {
   const { format } = header(bytes);
@@ -36,7 +64,7 @@ export async function decodeAny(bytes: Uint8Array): Promise<Raster> {
     case "png":
       return pngDecoder.decode(bytes, header(bytes));
     case "webp":
-      return webpDecoder.decode(bytes, header(bytes));
+      return decodeWebpIndependently(bytes);
     case "avif":
       return avifDecoder.decode(bytes, header(bytes));
     case "bmp":
@@ -75,7 +103,7 @@ const PLAIN_JPEG = new Uint8Array([
 
 export const encodeOther = {
   png: (image: Raster) => pngEncoder.encode(image, { progressive: false }),
-  webp: (image: Raster) => webpEncoder.encode(image, { quality: 90, progressive: false }),
+  webp: (image: Raster) => encodeWebpIndependently(image, { quality: 90 }),
   avif: (image: Raster) => avifEncoder.encode(image, { quality: 80, progressive: false }),
   bmp: (image: Raster) => bmpEncoder.encode(image, { progressive: false }),
 };

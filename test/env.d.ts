@@ -20,6 +20,8 @@ declare global {
       FONTS: R2Bucket;
       /** Test-only: Debian's font files by OSS font name (vitest.config.ts). */
       TEST_FONTS: Fetcher;
+      /** Test-only: large generated format sources by name (vitest.config.ts). */
+      TEST_IMAGES: Fetcher;
     }
   }
 }

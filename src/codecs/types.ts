@@ -6,6 +6,8 @@ import type { Raster, Rect, Size } from "../image/raster";
 export interface DecodeRequest {
   readonly region: Rect;
   readonly size: Size;
+  /** Frames of an animation to push: all when the output stays animated; otherwise the first. */
+  readonly frames?: number;
 }
 
 /** The whole stored image at full size. */

@@ -190,11 +190,22 @@ function estimateBytes(plan: Plan): number {
   const scriptEncoder =
     encodes && plan.encoder?.inEngine === false ? plan.encoder.bytesPerPixel * area(plan.outputSize) : 0;
   const gif = encodes && plan.outputFormat === "gif" ? gifOutput.bytesPerPixel * area(plan.outputSize) : 0;
-  return opsBytes(ops) + scriptFrame + scriptEncoder + gif;
+  // An animation decoded in JavaScript for an encoder in the engine: every frame in engine memory.
+  const frames =
+    plan.animated && !plan.decoder.inEngine && plan.outputFormat !== "gif"
+      ? (4 * plan.header.frames + 4) * plan.header.width * plan.header.height
+      : 0;
+  return opsBytes(ops) + scriptFrame + scriptEncoder + gif + frames;
 }
 
 /** Where a run's pixels come from: the engine decodes the source, or takes a frame decoded in JS. */
-export type PixelSource = { readonly source: number } | { readonly raster: { pointer: number } & Size };
+export type PixelSource =
+  | { readonly source: number }
+  | {
+      readonly raster: { pointer: number } & Size;
+      /** An animation decoded in JavaScript, its frames one after another (rasterOp). */
+      readonly animation?: { frames: number; delays: number; loopCount: number };
+    };
 
 /**
  * The engine ops of a plan: decoder, orientation, steps, sink. With a session (inside the engine
@@ -209,14 +220,16 @@ export function planOps(
   const { header, decode } = plan;
   const ops: Op[] = [];
   if (plan.decoder.inEngine && "source" in pixels) {
-    ops.push(...plan.decoder.ops(header, decode, pixels.source));
+    const frames = plan.animated ? header.frames : 1;
+    ops.push(...plan.decoder.ops(header, { ...decode, frames }, pixels.source));
     // Colour management after the decoder's own work, unless the decoder placed it (CMYK first).
     if (!ops.some((each) => each.code === OP.COLOR)) ops.push(colorOp(decode.size, false, header.iccBytes));
   } else {
     const raster =
       "raster" in pixels ? pixels.raster : { pointer: 0, width: header.width, height: header.height };
+    const animation = "raster" in pixels ? pixels.animation : undefined;
     ops.push(
-      rasterOp(raster.pointer, raster),
+      rasterOp(raster.pointer, raster, "decode", animation),
       ...cropAndResample(wholeImage(header).size, decode, header.hasAlpha),
     );
   }

@@ -1,4 +1,4 @@
-import { decodeGifFrames, GifWriter, readGifAnimation } from "../codecs/gif";
+import { decodeGifFrames, type GifFrame, GifWriter, readGifAnimation } from "../codecs/gif";
 import { concatenate, type ScriptEncoder } from "../codecs/types";
 import type { Deadline } from "../deadline";
 import { withEngine } from "../engine/instance";
@@ -51,9 +51,15 @@ export async function runProcess(
       const body = writeGif(bytes, plan, prepared, timings);
       return { body, contentType: MIME_TYPES.gif };
     }
-    const pixels = plan.decoder.inEngine
-      ? undefined
-      : await timings.measure("decode", () => scriptDecode(plan, bytes));
+    // An animated GIF for an animated output other than GIF (WebP): every frame, in one run.
+    const gifFrames =
+      plan.animated && header.format === "gif"
+        ? await timings.measure("decode", async () => [...decodeGifFrames(bytes)])
+        : undefined;
+    const pixels =
+      plan.decoder.inEngine || gifFrames
+        ? undefined
+        : await timings.measure("decode", () => scriptDecode(plan, bytes));
     deadline.check();
 
     // Every stage of the plan has its Server-Timing entry, in order, even when another did its work
@@ -63,9 +69,11 @@ export async function runProcess(
     const call = withEngine([bytes], (engine) => {
       const session = new EngineSession(engine);
       try {
-        const source: PixelSource = pixels
-          ? { raster: { pointer: session.put(rgba(pixels)), ...pixels } }
-          : { source: 0 };
+        const source: PixelSource = gifFrames
+          ? gifAnimationSource(session, gifFrames, readGifAnimation(bytes).loopCount)
+          : pixels
+            ? { raster: { pointer: session.put(rgba(pixels)), ...pixels } }
+            : { source: 0 };
         const { pointer, values } = session.run(planOps(plan, session, prepared, source));
         const frame =
           plan.encoder?.inEngine === false ? session.pixels({ pointer, ...plan.outputSize }) : undefined;
@@ -103,6 +111,21 @@ export async function scriptDecode(plan: Plan, bytes: Uint8Array): Promise<Raste
       error instanceof Error ? error.message : typeof error === "string" ? error : "unreadable data";
     throw badRequest(`The image file may be damaged: the ${header.format} decoder failed (${why}).`);
   }
+}
+
+/** GIF frames (composited screens) one after another in engine memory, with their durations. */
+function gifAnimationSource(session: EngineSession, frames: GifFrame[], loopCount?: number): PixelSource {
+  const [{ image }] = frames;
+  const frameBytes = image.width * image.height * 4;
+  const all = new Uint8Array(frameBytes * frames.length);
+  frames.forEach((frame, i) => {
+    all.set(rgba(frame.image), i * frameBytes);
+  });
+  const delays = new Uint8Array(new Int32Array(frames.map((frame) => frame.delayMs)).buffer);
+  return {
+    raster: { pointer: session.put(all), width: image.width, height: image.height },
+    animation: { frames: frames.length, delays: session.put(delays), loopCount: loopCount ?? -1 },
+  };
 }
 
 /** A watermark's mark joins the run's memory once its size is known. */
