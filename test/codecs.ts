@@ -18,6 +18,7 @@ import { EngineSession } from "../src/engine/session";
 import { rasterOp, resampleOp } from "../src/engine/stages";
 import { readHeader } from "../src/image/header";
 import type { Raster } from "../src/image/raster";
+import { animation } from "./webp-container";
 
 let mozjpegReady: Promise<unknown> | undefined;
 
@@ -37,7 +38,9 @@ let webpEncoderReady: Promise<unknown> | undefined;
 export async function decodeWebpIndependently(bytes: Uint8Array): Promise<Raster> {
   webpDecoderReady ??= initWebpDecoder(WEBP_DECODER);
   await webpDecoderReady;
-  const { width, height, data } = await decodeJsquashWebp(bytes.slice().buffer);
+  // @jsquash decodes stills only: an animation's first frame instead (the whole canvas when opaque).
+  const still = readHeader(bytes).frames > 1 ? animation(bytes)?.frames[0]?.still : undefined;
+  const { width, height, data } = await decodeJsquashWebp((still ?? bytes).slice().buffer);
   return { width, height, data };
 }
 

@@ -182,7 +182,7 @@ static void decode_still(const uint8_t *data, size_t size, const double *args, S
     dec->alpha_data_size_ = headers.alpha_data_size;
     if (!VP8GetHeaders(dec, &io)) fail_status(dec->status_, "cannot read the frame header");
     if (!WebPCheckCropDimensions(io.width, io.height, x, y, w, h)) {
-      failf(FAIL_BAD_ARGUMENT, "webp: crop %d,%d %dx%d outside the %dx%d image", x, y, w, h, io.width, io.height);
+      failf(FAIL_DAMAGED, "webp: the %dx%d bitstream does not hold the header's image", io.width, io.height);
     }
     still->emit = io.put;
     io.put = lossy_put;
@@ -195,7 +195,7 @@ static void decode_still(const uint8_t *data, size_t size, const double *args, S
     if (!dec) fail(FAIL_OUT_OF_MEMORY, "out of memory");
     if (!VP8LDecodeHeader(dec, &io)) fail_status(dec->status_, "cannot read the lossless header");
     if (!WebPCheckCropDimensions(io.width, io.height, x, y, w, h)) {
-      failf(FAIL_BAD_ARGUMENT, "webp: crop %d,%d %dx%d outside the %dx%d image", x, y, w, h, io.width, io.height);
+      failf(FAIL_DAMAGED, "webp: the %dx%d bitstream does not hold the header's image", io.width, io.height);
     }
     dec->emit_rows_ = lossless_rows;
     dec->emit_opaque_ = still;
@@ -237,8 +237,7 @@ static void decode_animation(const uint8_t *data, size_t size, const double *arg
   int x = (int)args[2], y = (int)args[3], w = (int)args[4], h = (int)args[5];
   int limit = (int)args[8];
   if (x < 0 || y < 0 || w <= 0 || h <= 0 || x + w > (int)info.canvas_width || y + h > (int)info.canvas_height) {
-    failf(FAIL_BAD_ARGUMENT, "webp: region %d,%d %dx%d outside the %ux%u canvas", x, y, w, h, info.canvas_width,
-          info.canvas_height);
+    failf(FAIL_DAMAGED, "webp: the %ux%u canvas is not the header's", info.canvas_width, info.canvas_height);
   }
   run_state.loop_count = limit == 1 ? -1 : run_loop_count(info.loop_count);
   const size_t stride = (size_t)info.canvas_width * 4;
@@ -288,7 +287,8 @@ void webp_decode(const double *args, Sink *first) {
   }
   const int animated = (WebPDemuxGetI(demux, WEBP_FF_FORMAT_FLAGS) & ANIMATION_FLAG) != 0;
   WebPDemuxDelete(demux);
-  if ((args[1] != 0) != animated) fail(FAIL_BAD_ARGUMENT, "webp: planned for another kind of WebP");
+  /* The planner read the chunks; libwebp reads the flags: a file where they disagree is damaged. */
+  if ((args[1] != 0) != animated) fail(FAIL_DAMAGED, "webp: the animation flag and the chunks disagree");
   if (animated) {
     decode_animation(data, size, args, first);
   } else {
