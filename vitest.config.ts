@@ -7,6 +7,7 @@ import { formatImages } from "./scripts/lib/format-images.mjs";
 import { gifImages } from "./scripts/lib/gif-images.mjs";
 import { hostileCorpus } from "./scripts/lib/hostile-corpus.mjs";
 import { testImages } from "./scripts/lib/test-images.mjs";
+import { webpImages } from "./scripts/lib/webp-images.mjs";
 
 // Binary fixtures are read (committed ones) or generated (large ones, scripts/lib/test-images.mjs)
 // here, in Node, and handed to the tests (which run inside workerd) as Base64.
@@ -42,12 +43,26 @@ function serveFormatImage(request: Request): Response {
   return bytes ? new Response(bytes) : new Response("no such test image", { status: 404 });
 }
 
+/**
+ * Large WebP sources (megabytes each; the provided fixtures travel in one message, which has a
+ * size limit) reach the tests on demand the same way: `env.TEST_IMAGES.fetch("http://images/<name>")`.
+ */
+const webpImageFiles = { ...(await webpImages()) };
+function serveImage(request: Request): Response {
+  const bytes = webpImageFiles[new URL(request.url).pathname.slice(1)];
+  return bytes ? new Response(bytes) : new Response("no such test image", { status: 404 });
+}
+
 export default defineConfig({
   plugins: [
     cloudflareTest({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
-        serviceBindings: { TEST_FONTS: serveFont, TEST_FORMAT_IMAGES: serveFormatImage },
+        serviceBindings: {
+          TEST_FONTS: serveFont,
+          TEST_FORMAT_IMAGES: serveFormatImage,
+          TEST_IMAGES: serveImage,
+        },
         // Two key pairs, as during a key rotation (test/helpers.ts signs with them).
         bindings: {
           OSS_ACCESS_KEY_ID: "test-key-id,rotated-key-id",

@@ -6,10 +6,13 @@ import decodeMozjpeg, { init as initMozjpegDecoder } from "@jsquash/jpeg/decode"
 import PNG_CODEC from "@jsquash/png/codec/pkg/squoosh_png_bg.wasm";
 import { decode as decodeJsquashPng, init as initJsquashPngDecoder } from "@jsquash/png/decode";
 import encodeJsquashPng, { init as initJsquashPngEncoder } from "@jsquash/png/encode";
+import WEBP_DECODER from "@jsquash/webp/codec/dec/webp_dec.wasm";
+import WEBP_ENCODER from "@jsquash/webp/codec/enc/webp_enc_simd.wasm";
+import decodeJsquashWebp, { init as initWebpDecoder } from "@jsquash/webp/decode";
+import encodeJsquashWebp, { init as initWebpEncoder } from "@jsquash/webp/encode";
 import { avifDecoder, avifEncoder } from "../src/codecs/avif";
 import { jpegEncoder } from "../src/codecs/jpeg";
 import { asRaster, concatenate, once, wholeBuffer } from "../src/codecs/types";
-import { webpDecoder, webpEncoder } from "../src/codecs/webp";
 import { withEngine } from "../src/engine/instance";
 import { EngineSession } from "../src/engine/session";
 import { rasterOp, resampleOp } from "../src/engine/stages";
@@ -33,6 +36,8 @@ export async function encodePngIndependently(image: Raster): Promise<Uint8Array>
   return new Uint8Array(await encodeJsquashPng(image));
 }
 
+import { animation } from "./webp-container";
+
 let mozjpegReady: Promise<unknown> | undefined;
 
 export async function decodeJpegIndependently(bytes: Uint8Array): Promise<Raster> {
@@ -44,6 +49,33 @@ export async function decodeJpegIndependently(bytes: Uint8Array): Promise<Raster
 
 const header = (bytes: Uint8Array) => readHeader(bytes);
 
+let webpDecoderReady: Promise<unknown> | undefined;
+let webpEncoderReady: Promise<unknown> | undefined;
+
+/** libwebp as @jsquash builds it: an independent decoder of the engine's WebP (first frame of an animation). */
+export async function decodeWebpIndependently(bytes: Uint8Array): Promise<Raster> {
+  webpDecoderReady ??= initWebpDecoder(WEBP_DECODER);
+  await webpDecoderReady;
+  // @jsquash decodes stills only: an animation's first frame instead (the whole canvas when opaque).
+  const still = readHeader(bytes).frames > 1 ? animation(bytes)?.frames[0]?.still : undefined;
+  const { width, height, data } = await decodeJsquashWebp((still ?? bytes).slice().buffer);
+  return { width, height, data };
+}
+
+/** A WebP written outside the engine (@jsquash's libwebp build), for test sources. */
+export async function encodeWebpIndependently(
+  image: Raster,
+  options: { quality?: number; lossless?: boolean } = {},
+): Promise<Uint8Array> {
+  webpEncoderReady ??= initWebpEncoder(WEBP_ENCODER);
+  await webpEncoderReady;
+  const encoded = await encodeJsquashWebp(image, {
+    quality: options.quality ?? 90,
+    lossless: options.lossless ? 1 : 0,
+  });
+  return new Uint8Array(encoded);
+}
+
 /** Decodes any format the service writes, to RGBA at full size, stored orientation. */
 export async function decodeAny(bytes: Uint8Array): Promise<Raster> {
   const { format } = header(bytes);
@@ -53,7 +85,7 @@ export async function decodeAny(bytes: Uint8Array): Promise<Raster> {
     case "png":
       return decodePngIndependently(bytes);
     case "webp":
-      return webpDecoder.decode(bytes, header(bytes));
+      return decodeWebpIndependently(bytes);
     case "avif":
       return avifDecoder.decode(bytes, header(bytes));
     case "bmp":
@@ -94,7 +126,7 @@ const PLAIN_JPEG = new Uint8Array([
 
 export const encodeOther = {
   png: (image: Raster) => encodePngIndependently(image),
-  webp: (image: Raster) => webpEncoder.encode(image, { quality: 90, progressive: false }),
+  webp: (image: Raster) => encodeWebpIndependently(image, { quality: 90 }),
   avif: (image: Raster) => avifEncoder.encode(image, { quality: 80, progressive: false }),
   bmp: (image: Raster) => bmpEncoder.encode(image, { progressive: false }),
 };

@@ -23,6 +23,8 @@ declare global {
       TEST_FONTS: Fetcher;
       /** Test-only: scripts/lib/format-images.mjs's PNG and TIFF sources by name (vitest.config.ts). */
       TEST_FORMAT_IMAGES: Fetcher;
+      /** Test-only: large generated format sources by name (vitest.config.ts). */
+      TEST_IMAGES: Fetcher;
     }
   }
 }

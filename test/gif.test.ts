@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { readHeader } from "../src/image/header";
 import { decodeGifFrames, readGifAnimation } from "./gif-reference";
 import {
   BLUE,
@@ -58,15 +59,18 @@ describe("GIF", () => {
     }
   });
 
-  it("takes the first frame for other output formats, and keeps GIF for format,gif", async () => {
+  it("takes the first frame for formats that cannot animate, and keeps GIF and WebP animated", async () => {
     const path = await anim();
-    for (const format of ["png", "jpg", "webp"]) {
+    for (const format of ["png", "jpg"]) {
       const out = await decoded(await process(path, `image/format,${format}`));
       expect([out.format, out.width, out.height]).toEqual([format, 60, 40]);
       expectColour(out, 5, 5, RED, 40);
     }
     const gif = await frames(await process(path, "image/format,gif"));
     expect(gif.frames.length).toBe(3);
+    // Decision 23: GIF to WebP stays animated (test/formats-webp.test.ts reads its frames).
+    const webp = readHeader(new Uint8Array(await (await process(path, "image/format,webp")).arrayBuffer()));
+    expect([webp.format, webp.width, webp.height, webp.frames]).toEqual(["webp", 60, 40, 3]);
   });
 
   it("keeps transparency", async () => {

@@ -165,7 +165,24 @@ export function withOrientation(jpeg: Uint8Array, orientation: number): Uint8Arr
   return out;
 }
 
+/**
+ * A large generated test image (vitest.config.ts serves them on demand). Tried three times: on a
+ * loaded machine the binding to Node now and then drops a connection.
+ */
+export async function testImage(name: string): Promise<Uint8Array> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const response = await env.TEST_IMAGES.fetch(`http://images/${name}`);
+      if (!response.ok) throw new Error(`test image ${name}: ${response.status}`);
+      return new Uint8Array(await response.arrayBuffer());
+    } catch (error) {
+      if (attempt === 3) throw error;
+    }
+  }
+}
+
 /** A font file by its FONTS bucket key (`noto-sans-sc` is always there), served by vitest.config.ts. */
+
 export async function fontFile(name = "noto-sans-sc"): Promise<Uint8Array> {
   const response = await env.TEST_FONTS.fetch(`http://fonts/${name}`);
   if (!response.ok) throw new Error(await response.text());

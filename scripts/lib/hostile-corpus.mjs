@@ -134,8 +134,19 @@ export async function hostileCorpus() {
   const webp = await base().webp({ quality: 80 }).toBuffer();
   const gif = await base().gif().toBuffer();
   const tiff = await base(4).tiff({ compression: "lzw" }).toBuffer();
-  const tiledTiff = await base()
-    .tiff({ compression: "deflate", tile: true, tileWidth: 16, tileHeight: 16 })
+  const tiledTiff = await base().tiff({ compression: "deflate", tile: true, tileWidth: 16, tileHeight: 16 });
+  const webpLossless = await base(4).webp({ lossless: true }).toBuffer();
+  const webpAlpha = await base(4).webp({ quality: 80 }).toBuffer();
+  const webpFrames = await Promise.all(
+    [0, 1, 2].map((i) =>
+      base(4)
+        .modulate({ hue: 90 * i })
+        .png()
+        .toBuffer(),
+    ),
+  );
+  const webpAnimated = await sharp(webpFrames, { join: { animated: true } })
+    .webp({ delay: [100, 100, 100], loop: 0 })
     .toBuffer();
   const image = { image: RESIZED };
   const either = { either: true };
@@ -155,6 +166,18 @@ export async function hostileCorpus() {
     { name: "png-header-only.png", bytes: png.subarray(0, 33), expect: { error: "BadRequest" } },
     { name: "gif-half.gif", bytes: truncated(gif, 0.5), expect: either },
     { name: "webp-half.webp", bytes: truncated(webp, 0.5), expect: { error: "BadRequest" } },
+    { name: "webp-lossless.webp", bytes: webpLossless, expect: image },
+    { name: "webp-alpha.webp", bytes: webpAlpha, expect: image },
+    { name: "webp-animated.webp", bytes: webpAnimated, expect: image },
+    { name: "webp-lossless-half.webp", bytes: truncated(webpLossless, 0.5), expect: { error: "BadRequest" } },
+    { name: "webp-alpha-half.webp", bytes: truncated(webpAlpha, 0.6), expect: { error: "BadRequest" } },
+    { name: "webp-animated-half.webp", bytes: truncated(webpAnimated, 0.5), expect: { error: "BadRequest" } },
+    // A VP8X canvas that is not the size of the bitstream it holds.
+    {
+      name: "webp-canvas-mismatch.webp",
+      bytes: webpClaiming(webp, 4000, 3000),
+      expect: { error: "BadRequest" },
+    },
     { name: "cmyk.jpg", bytes: await base().toColourspace("cmyk").jpeg().toBuffer(), expect: image },
     { name: "grey.jpg", bytes: await base().greyscale().jpeg().toBuffer(), expect: image },
     { name: "progressive.jpg", bytes: progressive, expect: image },
@@ -210,6 +233,17 @@ export async function hostileCorpus() {
       { name: `webp-flipped-${seed}.webp`, bytes: flipped(webp, 4, seed, 30), expect: either },
       { name: `tiff-flipped-${seed}.tiff`, bytes: flipped(tiff, 4, seed, 8), expect: either },
       { name: `tiff-tiled-flipped-${seed}.tiff`, bytes: flipped(tiledTiff, 6, seed * 7, 8), expect: either },
+      {
+        name: `webp-lossless-flipped-${seed}.webp`,
+        bytes: flipped(webpLossless, 4, seed, 25),
+        expect: either,
+      },
+      { name: `webp-alpha-flipped-${seed}.webp`, bytes: flipped(webpAlpha, 4, seed, 30), expect: either },
+      {
+        name: `webp-animated-flipped-${seed}.webp`,
+        bytes: flipped(webpAnimated, 4, seed, 40),
+        expect: either,
+      },
     );
   }
   // TIFF: decoded by the engine's libtiff; cut short, its strips point past the end.

@@ -116,9 +116,25 @@ export function withPasses(orient: Op, passes: number): Op {
 export const captureOp = (size: Size, stage = "encode"): Op =>
   op(OP.CAPTURE, stage, SINK_BYTES + 4 * size.width * size.height + BLOCK_OVERHEAD, size.width, size.height);
 
-/** Pushes pixels already in engine memory. */
-export const rasterOp = (pointer: number, size: Size, stage = "decode"): Op =>
-  op(OP.DECODE_RASTER, stage, 4 * size.width + BLOCK_OVERHEAD, pointer, size.width, size.height);
+/**
+ * Pushes pixels already in engine memory: one frame, or `animation.frames` of them one after
+ * another, each with its duration (an int32 array at `animation.delays`).
+ */
+export const rasterOp = (
+  pointer: number,
+  size: Size,
+  stage = "decode",
+  animation?: { frames: number; delays: number; loopCount: number },
+): Op =>
+  op(
+    OP.DECODE_RASTER,
+    stage,
+    4 * size.width + BLOCK_OVERHEAD,
+    pointer,
+    size.width,
+    size.height,
+    ...(animation ? [animation.frames, animation.delays, animation.loopCount] : []),
+  );
 
 /** The mean colour (average-hue). */
 export const meanOp = (size: Size): Op => op(OP.MEAN, "average-hue", SINK_BYTES, size.width, size.height);

@@ -51,6 +51,14 @@ export interface ImageHeader {
   };
   /** A TIFF's first directory: layout and the sizes libtiff holds. */
   readonly tiff?: TiffLayout;
+  /**
+   * A WebP source's bitstream: lossy (VP8, `webpAlpha` when an ALPH chunk comes with it), lossless
+   * (VP8L) or an animation (ANIM/ANMF, whatever its frames are); and the file's length, which its
+   * decoder holds whole.
+   */
+  readonly webpKind?: "lossy" | "lossless" | "animated";
+  readonly webpAlpha?: boolean;
+  readonly fileBytes?: number;
 }
 
 const damaged = (why: string) => badRequest(`The image file may be damaged: ${why}.`);
@@ -273,11 +281,18 @@ function readWebp(bytes: Uint8Array, view: DataView): ImageHeader {
   let frames = 0;
   let exif = NO_EXIF;
   let hasAlpha = false;
+  let iccBytes = 0;
+  let webpKind: ImageHeader["webpKind"];
+  let webpAlpha = false;
   let pos = 12;
   while (pos + 8 <= bytes.length) {
     const type = String.fromCharCode(...bytes.subarray(pos, pos + 4));
     const length = view.getUint32(pos + 4, true);
     const data = pos + 8;
+    if (type === "VP8 " || type === "VP8L") webpKind ??= type === "VP8L" ? "lossless" : "lossy";
+    if (type === "ANIM" || type === "ANMF") webpKind = "animated";
+    if (type === "ALPH") webpAlpha = true;
+    if (type === "ICCP") iccBytes = length;
     if (type === "VP8X" && data + 10 <= bytes.length) {
       hasAlpha = (bytes[data] & 0x10) !== 0;
       width = 1 + (view.getUint32(data + 4, true) & 0xffffff);
@@ -299,7 +314,15 @@ function readWebp(bytes: Uint8Array, view: DataView): ImageHeader {
     }
     pos = data + length + (length & 1);
   }
-  return header("webp", width, height, { frames: Math.max(1, frames), exif, hasAlpha });
+  return header("webp", width, height, {
+    frames: Math.max(1, frames),
+    exif,
+    hasAlpha,
+    iccBytes,
+    webpKind,
+    webpAlpha,
+    fileBytes: bytes.length,
+  });
 }
 
 const AVIF_BRANDS = new Set(["avif", "avis"]);

@@ -192,7 +192,13 @@ function estimateBytes(plan: Plan): number {
 }
 
 /** Where a run's pixels come from: the engine decodes the source, or takes a frame decoded in JS. */
-export type PixelSource = { readonly source: number } | { readonly raster: { pointer: number } & Size };
+export type PixelSource =
+  | { readonly source: number }
+  | {
+      readonly raster: { pointer: number } & Size;
+      /** An animation decoded in JavaScript, its frames one after another (rasterOp). */
+      readonly animation?: { frames: number; delays: number; loopCount: number };
+    };
 
 /**
  * The engine ops of a plan: decoder, orientation, steps, sink. With a session (inside the engine
@@ -217,8 +223,9 @@ export function planOps(
   } else {
     const raster =
       "raster" in pixels ? pixels.raster : { pointer: 0, width: header.width, height: header.height };
+    const animation = "raster" in pixels ? pixels.animation : undefined;
     ops.push(
-      rasterOp(raster.pointer, raster),
+      rasterOp(raster.pointer, raster, "decode", animation),
       ...cropAndResample(wholeImage(header).size, decode, header.hasAlpha),
     );
   }

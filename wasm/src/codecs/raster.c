@@ -7,19 +7,30 @@
 
 #include "../pipeline.h"
 
-/* args: pixels (pointer), w, h. */
+/*
+ * args: pixels (pointer), w, h; then, for an animation decoded outside the engine (GIF to WebP),
+ * the number of frames stored one after another, a pointer to their durations (int32 ms) and the
+ * loop count (0 forever, -1 once).
+ */
 void raster_decode(const double *args, Sink *first) {
   const uint8_t *pixels = (const uint8_t *)(uintptr_t)args[0];
   int w = (int)args[1], h = (int)args[2];
-  Frame frame = {w, h, 0, 0};
+  int frames = args[3] > 1 ? (int)args[3] : 1;
+  const int32_t *delays = (const int32_t *)(uintptr_t)args[4];
+  if (frames > 1) run_state.loop_count = (int)args[5];
   uint8_t *row = checked_malloc((size_t)w * 4);
-  sink_begin(first, &frame);
-  for (int y = 0; y < h && run_wants_rows(); y++) {
-    memcpy(row, pixels + (size_t)y * w * 4, (size_t)w * 4);
-    sink_rows(first, row, (size_t)w * 4, 1);
+  for (int index = 0; index < frames; index++) {
+    const uint8_t *frame_pixels = pixels + (size_t)index * w * h * 4;
+    Frame frame = {w, h, frames > 1 && delays ? delays[index] : 0, index};
+    run_state.wants_rows = 1;
+    sink_begin(first, &frame);
+    for (int y = 0; y < h && run_wants_rows(); y++) {
+      memcpy(row, frame_pixels + (size_t)y * w * 4, (size_t)w * 4);
+      sink_rows(first, row, (size_t)w * 4, 1);
+    }
+    sink_end(first);
   }
   free(row);
-  sink_end(first);
   sink_finish(first);
 }
 
