@@ -3,6 +3,7 @@ import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { configDefaults, defineConfig } from "vitest/config";
 import { colourImages } from "./scripts/lib/colour-images.mjs";
 import { fontFiles } from "./scripts/lib/fonts.mjs";
+import { heifImages } from "./scripts/lib/heif-images.mjs";
 import { hostileCorpus } from "./scripts/lib/hostile-corpus.mjs";
 import { testImages } from "./scripts/lib/test-images.mjs";
 
@@ -29,12 +30,23 @@ async function serveFont(request: Request): Promise<Response> {
   return new Response(readFileSync(path));
 }
 
+/**
+ * AVIF and HEIC test images (scripts/lib/heif-images.mjs, test/fixtures/*.heic) on demand, like the
+ * fonts: `env.TEST_HEIF.fetch("http://heif/<name>")`, so they do not add to the provided fixtures,
+ * which travel in one message of limited size.
+ */
+async function serveHeif(request: Request): Promise<Response> {
+  const name = new URL(request.url).pathname.slice(1);
+  const bytes = (await heifImages())[name];
+  return bytes ? new Response(bytes) : new Response(`no test image ${name}`, { status: 404 });
+}
+
 export default defineConfig({
   plugins: [
     cloudflareTest({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
-        serviceBindings: { TEST_FONTS: serveFont },
+        serviceBindings: { TEST_FONTS: serveFont, TEST_HEIF: serveHeif },
         // Two key pairs, as during a key rotation (test/helpers.ts signs with them).
         bindings: {
           OSS_ACCESS_KEY_ID: "test-key-id,rotated-key-id",

@@ -1,9 +1,12 @@
 // Codecs for the tests, independent of the service's engine wherever they can be: @jsquash's
 // mozjpeg, PNG (Rust png crate), libwebp and libavif builds decode what the service writes. JPEG
 // fixtures are written by the engine itself (its encoder is tested against mozjpeg's decoder).
+
+import AVIF_DECODER from "@jsquash/avif/codec/dec/avif_dec.wasm";
+import decodeAvif, { init as initAvifDecoder } from "@jsquash/avif/decode";
 import MOZJPEG_DECODER from "@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm";
 import decodeMozjpeg, { init as initMozjpegDecoder } from "@jsquash/jpeg/decode";
-import { avifDecoder, avifEncoder } from "../src/codecs/avif";
+import { avifEncoder } from "../src/codecs/avif";
 import { bmpDecoder, bmpEncoder } from "../src/codecs/bmp";
 import { gifDecoder } from "../src/codecs/gif";
 import { jpegEncoder } from "../src/codecs/jpeg";
@@ -25,6 +28,17 @@ export async function decodeJpegIndependently(bytes: Uint8Array): Promise<Raster
   return { width, height, data };
 }
 
+let avifReady: Promise<unknown> | undefined;
+
+/** libavif with dav1d (@jsquash), independent of the engine's AVIF decoder. */
+export async function decodeAvifIndependently(bytes: Uint8Array): Promise<Raster> {
+  avifReady ??= initAvifDecoder(AVIF_DECODER);
+  await avifReady;
+  const image = await decodeAvif(bytes.slice().buffer);
+  if (!image) throw new Error("libavif could not decode the AVIF");
+  return { width: image.width, height: image.height, data: image.data };
+}
+
 const header = (bytes: Uint8Array) => readHeader(bytes);
 
 /** Decodes any format the service writes, to RGBA at full size, stored orientation. */
@@ -38,7 +52,7 @@ export async function decodeAny(bytes: Uint8Array): Promise<Raster> {
     case "webp":
       return webpDecoder.decode(bytes, header(bytes));
     case "avif":
-      return avifDecoder.decode(bytes, header(bytes));
+      return decodeAvifIndependently(bytes);
     case "bmp":
       return bmpDecoder.decode(bytes, header(bytes));
     case "gif":

@@ -20,6 +20,8 @@ declare global {
       FONTS: R2Bucket;
       /** Test-only: Debian's font files by OSS font name (vitest.config.ts). */
       TEST_FONTS: Fetcher;
+      /** Test-only: AVIF and HEIC test images by name (vitest.config.ts). */
+      TEST_HEIF: Fetcher;
     }
   }
 }
