@@ -1,9 +1,10 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import sharp from "sharp";
 import { configDefaults, defineConfig } from "vitest/config";
 import { colourImages } from "./scripts/lib/colour-images.mjs";
 import { fontFiles } from "./scripts/lib/fonts.mjs";
-import { heifImages } from "./scripts/lib/heif-images.mjs";
+import { heicSource, heifImages } from "./scripts/lib/heif-images.mjs";
 import { hostileCorpus } from "./scripts/lib/hostile-corpus.mjs";
 import { testImages } from "./scripts/lib/test-images.mjs";
 
@@ -11,10 +12,9 @@ import { testImages } from "./scripts/lib/test-images.mjs";
 // here, in Node, and handed to the tests (which run inside workerd) as Base64.
 const fixturesDir = new URL("./test/fixtures/", import.meta.url);
 const fixtures = Object.fromEntries([
-  ...readdirSync(fixturesDir).map((name) => [
-    name,
-    readFileSync(new URL(name, fixturesDir)).toString("base64"),
-  ]),
+  ...readdirSync(fixturesDir, { withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map(({ name }) => [name, readFileSync(new URL(name, fixturesDir)).toString("base64")]),
   ...Object.entries(await testImages()).map(([name, bytes]) => [name, bytes.toString("base64")]),
   ...Object.entries(await colourImages()).map(([name, bytes]) => [name, bytes.toString("base64")]),
 ]);
@@ -37,7 +37,14 @@ async function serveFont(request: Request): Promise<Response> {
  */
 async function serveHeif(request: Request): Promise<Response> {
   const name = new URL(request.url).pathname.slice(1);
-  const bytes = (await heifImages())[name];
+  // The picture the HEIC fixtures encode, at a size, turned a quarter clockwise when asked.
+  const source = /^heic-source-(\d+)x(\d+)(-cw)?\.png$/.exec(name);
+  if (source) {
+    const png = await heicSource({ width: Number(source[1]), height: Number(source[2]) });
+    return new Response(source[3] ? await sharp(png).rotate(90).png().toBuffer() : png);
+  }
+  const committed = new URL(`heic/${name}`, fixturesDir);
+  const bytes = existsSync(committed) ? readFileSync(committed) : (await heifImages())[name];
   return bytes ? new Response(bytes) : new Response(`no test image ${name}`, { status: 404 });
 }
 

@@ -10,7 +10,10 @@ import { decoded, decodeFile, process, psnr, upload } from "./helpers";
 
 /** An AVIF or HEIC test image (scripts/lib/heif-images.mjs), served on demand. */
 async function fixture(name: string): Promise<Uint8Array> {
-  const response = await env.TEST_HEIF.fetch(`http://heif/${name}`);
+  // The binding's connection to Node can drop while a long synchronous engine call blocks the
+  // isolate ("Network connection lost"): ask once more.
+  const fetchOnce = () => env.TEST_HEIF.fetch(`http://heif/${name}`);
+  const response = await fetchOnce().catch(fetchOnce);
   if (!response.ok) throw new Error(await response.text());
   return new Uint8Array(await response.arrayBuffer());
 }

@@ -30,6 +30,17 @@ function alphaScene({ width, height }) {
   return rgba;
 }
 
+/**
+ * The picture the HEIC fixtures encode (scripts/make-heic-fixtures.mjs), as a PNG: the scene,
+ * smoothed so that small files still look like it. The tests compare decodes with it.
+ */
+export async function heicSource({ width, height }) {
+  return sharp(renderScene(width, height), { raw: { width, height, channels: 3 } })
+    .blur(1.5)
+    .png()
+    .toBuffer();
+}
+
 async function make() {
   const photo = (size) => sharp(renderScene(size.width, size.height), { raw: { ...size, channels: 3 } });
   const images = {

@@ -3,6 +3,7 @@ import type { ImageFormat } from "../image/format";
 import { avifDecoder, avifEncoder } from "./avif";
 import { bmpDecoder, bmpEncoder } from "./bmp";
 import { gifDecoder, gifOutput } from "./gif";
+import { heicDecoder } from "./heic";
 import { jpegDecoder, jpegEncoder } from "./jpeg";
 import { pngDecoder, pngEncoder } from "./png";
 import type { Decoder, Encoder, OutputTraits } from "./types";
@@ -13,6 +14,7 @@ const DECODERS: Partial<Record<ImageFormat, Decoder>> = {
   png: pngDecoder,
   webp: webpDecoder,
   avif: avifDecoder,
+  heic: heicDecoder,
   bmp: bmpDecoder,
   gif: gifDecoder,
 };
