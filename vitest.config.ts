@@ -37,11 +37,12 @@ async function serveFont(request: Request): Promise<Response> {
  */
 async function serveHeif(request: Request): Promise<Response> {
   const name = new URL(request.url).pathname.slice(1);
-  // The picture the HEIC fixtures encode, at a size, turned a quarter clockwise when asked.
-  const source = /^heic-source-(\d+)x(\d+)(-cw)?\.png$/.exec(name);
+  // The picture the HEIC fixtures encode, at a size, turned a quarter clockwise or anticlockwise.
+  const source = /^heic-source-(\d+)x(\d+)(-cw|-ccw)?\.png$/.exec(name);
   if (source) {
     const png = await heicSource({ width: Number(source[1]), height: Number(source[2]) });
-    return new Response(source[3] ? await sharp(png).rotate(90).png().toBuffer() : png);
+    const turn = { "-cw": 90, "-ccw": 270 }[source[3] ?? ""];
+    return new Response(turn ? await sharp(png).rotate(turn).png().toBuffer() : png);
   }
   const committed = new URL(`heic/${name}`, fixturesDir);
   const bytes = existsSync(committed) ? readFileSync(committed) : (await heifImages())[name];

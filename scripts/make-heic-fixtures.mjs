@@ -15,7 +15,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
-import { heicSource } from "./lib/heif-images.mjs";
+import { alphaScene, heicSource, p3Patches } from "./lib/heif-images.mjs";
 
 const OUT = new URL("../test/fixtures/heic/", import.meta.url);
 const QUALITY = 40;
@@ -73,7 +73,7 @@ function readSingle(bytes) {
       chunks.push(bytes.subarray(offset, offset + length));
     }
   }
-  return { hvcC: whole("hvcC"), colr: whole("colr"), data: Buffer.concat(chunks) };
+  return { config: whole("hvcC") ?? whole("av1C"), colr: whole("colr"), data: Buffer.concat(chunks) };
 }
 
 const u8 = (value) => Buffer.from([value]);
@@ -97,7 +97,7 @@ const fullBox = (type, version, flags, ...parts) => box(type, u8(version), u8(0)
  * A grid HEIF: item 1 the grid (its description in mdat), items 2.. the tiles (hidden), row after
  * row. Properties: each tile's own hvcC, the tile ispe, the grid ispe, colr, and irot when given.
  */
-function writeGrid({ width, height, rows, columns, tileSize, tiles, rotation }) {
+function writeGrid({ width, height, rows, columns, tileSize, tiles, rotation, codec }) {
   const gridDescription = Buffer.concat([
     u8(0),
     u8(0),
@@ -117,7 +117,7 @@ function writeGrid({ width, height, rows, columns, tileSize, tiles, rotation }) 
   const gridIspe = property(fullBox("ispe", 0, 0, u32(width), u32(height)));
   const colr = tiles[0].colr ? property(tiles[0].colr) : 0;
   const irot = rotation ? property(box("irot", u8(rotation))) : 0;
-  const tileProperties = tiles.map((tile) => [property(tile.hvcC) | 0x80, tileIspe]);
+  const tileProperties = tiles.map((tile) => [property(tile.config) | 0x80, tileIspe]);
   const gridProperties = [gridIspe, ...(colr ? [colr] : []), ...(irot ? [irot | 0x80] : [])];
 
   const ids = tiles.map((_, i) => i + 2);
@@ -134,7 +134,7 @@ function writeGrid({ width, height, rows, columns, tileSize, tiles, rotation }) 
         0,
         u16(1 + tiles.length),
         fullBox("infe", 2, 0, u16(1), u16(0), Buffer.from("grid"), u8(0)),
-        ...ids.map((id) => fullBox("infe", 2, 1, u16(id), u16(0), Buffer.from("hvc1"), u8(0))),
+        ...ids.map((id) => fullBox("infe", 2, 1, u16(id), u16(0), Buffer.from(codec), u8(0))),
       ),
       fullBox("iref", 0, 0, box("dimg", u16(1), u16(ids.length), ...ids.map((id) => u16(id)))),
       box(
@@ -167,7 +167,8 @@ function writeGrid({ width, height, rows, columns, tileSize, tiles, rotation }) 
         ]),
       ),
     );
-  const ftyp = box("ftyp", Buffer.from("heic"), u32(0), Buffer.from("mif1heic"));
+  const brand = codec === "av01" ? "avif" : "heic";
+  const ftyp = box("ftyp", Buffer.from(brand), u32(0), Buffer.from(`mif1${brand}`));
   const chunks = [gridDescription, ...tiles.map((tile) => tile.data)];
   const placeholder = meta(chunks.map(() => 0));
   let at = ftyp.length + placeholder.length + 8;
@@ -207,7 +208,7 @@ async function psnrAgainst(png, source) {
   return 10 * Math.log10((255 * 255 * a.data.length) / squares);
 }
 
-async function grid(work, name, size, rotation) {
+async function grid(work, name, size, rotation, codec = "hvc1") {
   const tileSize = 512;
   const columns = Math.ceil(size.width / tileSize);
   const rows = Math.ceil(size.height / tileSize);
@@ -228,10 +229,11 @@ async function grid(work, name, size, rotation) {
         .extract({ left: column * tileSize, top: row * tileSize, width: tileSize, height: tileSize })
         .png()
         .toBuffer();
-      tiles.push(readSingle(heifEnc(tile, work, `${name}-${row}-${column}`)));
+      const extra = codec === "av01" ? ["-A"] : [];
+      tiles.push(readSingle(heifEnc(tile, work, `${name}-${row}-${column}`, extra)));
     }
   }
-  const bytes = writeGrid({ ...size, rows, columns, tileSize, tiles, rotation });
+  const bytes = writeGrid({ ...size, rows, columns, tileSize, tiles, rotation, codec });
   let decoded = check(bytes, work, name);
   // libheif applies irot: turn its output back to compare with the source.
   if (rotation)
@@ -250,23 +252,40 @@ async function main() {
     const single = await heicSource({ width: 640, height: 480 });
     written["photo.heic"] = heifEnc(single, work, "photo");
     written["photo-444.heic"] = heifEnc(single, work, "photo-444", ["-p", "chroma=444"]);
+    // 10 bits from a 16-bit PNG; alpha as an auxiliary image; a Display P3 profile in colr.
+    const deep = await sharp(single).toColourspace("rgb16").png().toBuffer();
+    written["photo-10bit.heic"] = heifEnc(deep, work, "photo-10bit", ["-b", "10"]);
+    written["photo-10bit.avif"] = heifEnc(deep, work, "photo-10bit-avif", ["-A", "-b", "10", "-p", "chroma=422"]);
+    const alpha = await sharp(alphaScene({ width: 640, height: 480 }), {
+      raw: { width: 640, height: 480, channels: 4 },
+    })
+      .png()
+      .toBuffer();
+    written["alpha.heic"] = heifEnc(alpha, work, "alpha");
+    written["colour-p3.heic"] = heifEnc(await p3Patches(), work, "colour-p3", [
+      "-q",
+      "90",
+      "-p",
+      "chroma=444",
+    ]);
     const qualities = {};
-    for (const name of ["photo.heic", "photo-444.heic"]) {
+    for (const name of ["photo.heic", "photo-444.heic", "photo-10bit.heic", "photo-10bit.avif"]) {
       qualities[name] = await psnrAgainst(check(written[name], work, name), single);
     }
-    for (const [name, size, rotation] of [
+    for (const [name, size, rotation, codec] of [
       ["grid-rotated.heic", { width: 1400, height: 1000 }, 3],
       ["grid-12mp.heic", { width: 4032, height: 3024 }, 0],
+      ["grid.avif", { width: 1400, height: 1000 }, 1, "av01"],
     ]) {
-      const { bytes, quality } = await grid(work, name, size, rotation);
+      const { bytes, quality } = await grid(work, name, size, rotation, codec);
       written[name] = bytes;
       qualities[name] = quality;
     }
     for (const [name, bytes] of Object.entries(written)) {
       writeFileSync(new URL(name, OUT), bytes);
-      console.log(
-        `${name}: ${bytes.length} bytes, libheif's decode ${qualities[name].toFixed(1)} dB from the source`,
-      );
+      const quality = qualities[name];
+      const against = quality === undefined ? "" : `, libheif's decode ${quality.toFixed(1)} dB from the source`;
+      console.log(`${name}: ${bytes.length} bytes${against}`);
     }
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -22,8 +22,8 @@ async function fixture(name: string): Promise<Uint8Array> {
   return new Uint8Array(await response.arrayBuffer());
 }
 
-const source = async (width: number, height: number, turned = false): Promise<Raster> =>
-  decodeFile(await fixture(`heic-source-${width}x${height}${turned ? "-cw" : ""}.png`));
+const source = async (width: number, height: number, turned: "" | "-cw" | "-ccw" = ""): Promise<Raster> =>
+  decodeFile(await fixture(`heic-source-${width}x${height}${turned}.png`));
 
 function planFor(bytes: Uint8Array, value: string): number {
   const resources: Resources = {
@@ -34,15 +34,39 @@ function planFor(bytes: Uint8Array, value: string): number {
   return planProcess(parseProcess(value).actions, readHeader(bytes), resources).estimatedBytes;
 }
 
+/** The mean colour of each of the colour test's six 48x48 patches (their 32x32 middles). */
+function patchMeans(image: Raster): number[][] {
+  return Array.from({ length: 6 }, (_, patch) => {
+    const sum = [0, 0, 0];
+    for (let y = 8; y < 40; y++) {
+      for (let x = patch * 48 + 8; x < patch * 48 + 40; x++) {
+        for (let c = 0; c < 3; c++) sum[c] += image.data[(y * image.width + x) * 4 + c];
+      }
+    }
+    return sum.map((value) => value / (32 * 32));
+  });
+}
+
+/** Mean absolute difference per channel between two sets of patch colours. */
+function meanDifference(a: number[][], b: number[][]): number {
+  let total = 0;
+  for (let i = 0; i < a.length; i++) for (let c = 0; c < 3; c++) total += Math.abs(a[i][c] - b[i][c]);
+  return total / (a.length * 3);
+}
+
 describe("HEIC in the engine", () => {
   // libheif's own decode of each file scores 37.5 and 40.7 dB against the source (the fixture script).
   for (const [name, minimum] of [
     ["photo.heic", 37],
     ["photo-444.heic", 40],
+    ["photo-10bit.heic", 37],
   ] as const) {
     it(`${name}: the source picture, as closely as libheif decodes it`, { timeout: 120_000 }, async () => {
-      const path = await upload(name, await fixture(name));
+      const bytes = await fixture(name);
+      const path = await upload(name, bytes);
+      resetEnginePeak();
       const image = await decoded(await process(path, "image/format,png"));
+      expect(engineStatus().peakBytes).toBeLessThanOrEqual(planFor(bytes, "image/format,png"));
       expect(image.format).toBe("png");
       const quality = psnr(image, await source(640, 480));
       console.log(`${name}: PSNR ${quality.toFixed(2)}`);
@@ -63,7 +87,7 @@ describe("HEIC in the engine", () => {
         true,
       ]);
       const path = await upload("grid.heic", bytes);
-      const reference = await source(1400, 1000, true);
+      const reference = await source(1400, 1000, "-cw");
       for (const value of ["image/format,png", "image/auto-orient,0/format,png"]) {
         const image = await decoded(await process(path, value));
         expect([image.width, image.height], value).toEqual([1000, 1400]);
@@ -133,6 +157,17 @@ describe("HEIC in the engine", () => {
       "1400",
       "1000",
     ]);
+  });
+  it("converts a Display P3 profile (colr prof) to sRGB, as sharp does", { timeout: 120_000 }, async () => {
+    const bytes = await fixture("colour-p3.heic");
+    expect(readHeader(bytes).iccBytes).toBeGreaterThan(400);
+    const path = await upload("p3", bytes);
+    const expected = patchMeans(await decodeFile(await fixture("colour-p3-srgb.png")));
+    for (const format of ["png", "jpg"]) {
+      const image = await decoded(await process(path, `image/format,${format}`));
+      const difference = meanDifference(patchMeans(image), expected);
+      expect(difference, `${format}: ${JSON.stringify(patchMeans(image))}`).toBeLessThanOrEqual(3);
+    }
   });
 });
 

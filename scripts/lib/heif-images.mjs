@@ -5,10 +5,11 @@
 // scripts/make-heic-fixtures.mjs).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import sharp from "sharp";
+import { PATCH, PATCHES } from "./colour-images.mjs";
 import { renderScene } from "./scene.mjs";
 
 /** Bump when what is generated changes. */
-const VERSION = 3;
+const VERSION = 4;
 const CACHE = new URL(`../../node_modules/.cache/oss-heif-images-v${VERSION}/`, import.meta.url);
 
 export const AVIF_PHOTO = { width: 640, height: 480 };
@@ -16,7 +17,7 @@ export const AVIF_12MP = { width: 4032, height: 3024 };
 export const AVIF_ALPHA = { width: 640, height: 480 };
 
 /** RGBA: the scene with alpha falling from opaque (left) to clear (right), a clear hole in the middle. */
-function alphaScene({ width, height }) {
+export function alphaScene({ width, height }) {
   const rgb = renderScene(width, height);
   const rgba = Buffer.alloc(width * height * 4);
   for (let y = 0; y < height; y++) {
@@ -41,6 +42,19 @@ export async function heicSource({ width, height }) {
     .toBuffer();
 }
 
+/** The colour test's patches (scripts/lib/colour-images.mjs), tagged as Display P3: a PNG. */
+export function p3Patches() {
+  const width = PATCH * PATCHES.length;
+  const data = Buffer.alloc(width * PATCH * 3);
+  for (let y = 0; y < PATCH; y++) {
+    for (let x = 0; x < width; x++) data.set(PATCHES[Math.floor(x / PATCH)], (y * width + x) * 3);
+  }
+  return sharp(data, { raw: { width, height: PATCH, channels: 3 } })
+    .withIccProfile("p3")
+    .png()
+    .toBuffer();
+}
+
 async function make() {
   const photo = (size) => sharp(renderScene(size.width, size.height), { raw: { ...size, channels: 3 } });
   const images = {
@@ -60,6 +74,13 @@ async function make() {
       .avif({ quality: 50, chromaSubsampling: "4:4:4", effort: 2 })
       .toBuffer(),
   };
+  const p3 = await p3Patches();
+  images["colour-p3.avif"] = await sharp(p3)
+    .withIccProfile("p3")
+    .avif({ quality: 90, chromaSubsampling: "4:4:4" })
+    .toBuffer();
+  // sharp's colour-managed reading of the P3 patches, for the AVIF here and the committed P3 HEIC.
+  images["colour-p3-srgb.png"] = await sharp(p3).toColourspace("srgb").png().toBuffer();
   for (const name of ["photo.avif", "photo-444.avif", "alpha.avif"]) {
     images[name.replace(".avif", "-avif-sharp.png")] = await sharp(images[name])
       .ensureAlpha()
