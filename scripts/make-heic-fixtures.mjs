@@ -255,7 +255,13 @@ async function main() {
     // 10 bits from a 16-bit PNG; alpha as an auxiliary image; a Display P3 profile in colr.
     const deep = await sharp(single).toColourspace("rgb16").png().toBuffer();
     written["photo-10bit.heic"] = heifEnc(deep, work, "photo-10bit", ["-b", "10"]);
-    written["photo-10bit.avif"] = heifEnc(deep, work, "photo-10bit-avif", ["-A", "-b", "10", "-p", "chroma=422"]);
+    written["photo-10bit.avif"] = heifEnc(deep, work, "photo-10bit-avif", [
+      "-A",
+      "-b",
+      "10",
+      "-p",
+      "chroma=422",
+    ]);
     const alpha = await sharp(alphaScene({ width: 640, height: 480 }), {
       raw: { width: 640, height: 480, channels: 4 },
     })
@@ -284,7 +290,8 @@ async function main() {
     for (const [name, bytes] of Object.entries(written)) {
       writeFileSync(new URL(name, OUT), bytes);
       const quality = qualities[name];
-      const against = quality === undefined ? "" : `, libheif's decode ${quality.toFixed(1)} dB from the source`;
+      const against =
+        quality === undefined ? "" : `, libheif's decode ${quality.toFixed(1)} dB from the source`;
       console.log(`${name}: ${bytes.length} bytes${against}`);
     }
   } finally {
