@@ -1,10 +1,12 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import sharp from "sharp";
 import { configDefaults, defineConfig } from "vitest/config";
 import { colourImages } from "./scripts/lib/colour-images.mjs";
 import { fontFiles } from "./scripts/lib/fonts.mjs";
 import { formatImages } from "./scripts/lib/format-images.mjs";
 import { gifImages } from "./scripts/lib/gif-images.mjs";
+import { heicSource, heifImages } from "./scripts/lib/heif-images.mjs";
 import { hostileCorpus } from "./scripts/lib/hostile-corpus.mjs";
 import { testImages } from "./scripts/lib/test-images.mjs";
 import { webpImages } from "./scripts/lib/webp-images.mjs";
@@ -13,10 +15,9 @@ import { webpImages } from "./scripts/lib/webp-images.mjs";
 // here, in Node, and handed to the tests (which run inside workerd) as Base64.
 const fixturesDir = new URL("./test/fixtures/", import.meta.url);
 const fixtures = Object.fromEntries([
-  ...readdirSync(fixturesDir).map((name) => [
-    name,
-    readFileSync(new URL(name, fixturesDir)).toString("base64"),
-  ]),
+  ...readdirSync(fixturesDir, { withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map(({ name }) => [name, readFileSync(new URL(name, fixturesDir)).toString("base64")]),
   ...Object.entries(await testImages()).map(([name, bytes]) => [name, bytes.toString("base64")]),
   ...Object.entries(await colourImages()).map(([name, bytes]) => [name, bytes.toString("base64")]),
   ...Object.entries(await gifImages()).map(([name, bytes]) => [name, bytes.toString("base64")]),
@@ -53,6 +54,25 @@ function serveImage(request: Request): Response {
   return bytes ? new Response(bytes) : new Response("no such test image", { status: 404 });
 }
 
+/**
+ * AVIF and HEIC test images (scripts/lib/heif-images.mjs, test/fixtures/*.heic) on demand, like the
+ * fonts: `env.TEST_HEIF.fetch("http://heif/<name>")`, so they do not add to the provided fixtures,
+ * which travel in one message of limited size.
+ */
+async function serveHeif(request: Request): Promise<Response> {
+  const name = new URL(request.url).pathname.slice(1);
+  // The picture the HEIC fixtures encode, at a size, turned a quarter clockwise or anticlockwise.
+  const source = /^heic-source-(\d+)x(\d+)(-cw|-ccw)?\.png$/.exec(name);
+  if (source) {
+    const png = await heicSource({ width: Number(source[1]), height: Number(source[2]) });
+    const turn = { "-cw": 90, "-ccw": 270 }[source[3] ?? ""];
+    return new Response(turn ? await sharp(png).rotate(turn).png().toBuffer() : png);
+  }
+  const committed = new URL(`heic/${name}`, fixturesDir);
+  const bytes = existsSync(committed) ? readFileSync(committed) : (await heifImages())[name];
+  return bytes ? new Response(bytes) : new Response(`no test image ${name}`, { status: 404 });
+}
+
 export default defineConfig({
   plugins: [
     cloudflareTest({
@@ -62,6 +82,7 @@ export default defineConfig({
           TEST_FONTS: serveFont,
           TEST_FORMAT_IMAGES: serveFormatImage,
           TEST_IMAGES: serveImage,
+          TEST_HEIF: serveHeif,
         },
         // Two key pairs, as during a key rotation (test/helpers.ts signs with them).
         bindings: {

@@ -1,6 +1,9 @@
 // Codecs for the tests, independent of the service's engine wherever they can be: @jsquash's
 // mozjpeg, PNG (Rust png crate), libwebp and libavif builds decode what the service writes. JPEG
 // fixtures are written by the engine itself (its encoder is tested against mozjpeg's decoder).
+
+import AVIF_DECODER from "@jsquash/avif/codec/dec/avif_dec.wasm";
+import decodeAvif, { init as initAvifDecoder } from "@jsquash/avif/decode";
 import MOZJPEG_DECODER from "@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm";
 import decodeMozjpeg, { init as initMozjpegDecoder } from "@jsquash/jpeg/decode";
 import PNG_CODEC from "@jsquash/png/codec/pkg/squoosh_png_bg.wasm";
@@ -10,7 +13,7 @@ import WEBP_DECODER from "@jsquash/webp/codec/dec/webp_dec.wasm";
 import WEBP_ENCODER from "@jsquash/webp/codec/enc/webp_enc_simd.wasm";
 import decodeJsquashWebp, { init as initWebpDecoder } from "@jsquash/webp/decode";
 import encodeJsquashWebp, { init as initWebpEncoder } from "@jsquash/webp/encode";
-import { avifDecoder, avifEncoder } from "../src/codecs/avif";
+import { avifEncoder } from "../src/codecs/avif";
 import { jpegEncoder } from "../src/codecs/jpeg";
 import { asRaster, concatenate, once, wholeBuffer } from "../src/codecs/types";
 import { withEngine } from "../src/engine/instance";
@@ -45,6 +48,17 @@ export async function decodeJpegIndependently(bytes: Uint8Array): Promise<Raster
   await mozjpegReady;
   const { width, height, data } = await decodeMozjpeg(bytes.slice().buffer, { preserveOrientation: false });
   return { width, height, data };
+}
+
+let avifReady: Promise<unknown> | undefined;
+
+/** libavif with dav1d (@jsquash), independent of the engine's AVIF decoder. */
+export async function decodeAvifIndependently(bytes: Uint8Array): Promise<Raster> {
+  avifReady ??= initAvifDecoder(AVIF_DECODER);
+  await avifReady;
+  const image = await decodeAvif(bytes.slice().buffer);
+  if (!image) throw new Error("libavif could not decode the AVIF");
+  return { width: image.width, height: image.height, data: image.data };
 }
 
 const header = (bytes: Uint8Array) => readHeader(bytes);
@@ -87,7 +101,7 @@ export async function decodeAny(bytes: Uint8Array): Promise<Raster> {
     case "webp":
       return decodeWebpIndependently(bytes);
     case "avif":
-      return avifDecoder.decode(bytes, header(bytes));
+      return decodeAvifIndependently(bytes);
     case "bmp":
       return bmpDecoder.decode(bytes);
     case "gif": {

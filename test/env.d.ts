@@ -25,6 +25,8 @@ declare global {
       TEST_FORMAT_IMAGES: Fetcher;
       /** Test-only: large generated format sources by name (vitest.config.ts). */
       TEST_IMAGES: Fetcher;
+      /** Test-only: AVIF and HEIC test images by name (vitest.config.ts). */
+      TEST_HEIF: Fetcher;
     }
   }
 }

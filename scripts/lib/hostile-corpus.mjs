@@ -7,6 +7,7 @@
 //   { image: { width, height } }  a 200 image of that size
 //   { error: "Code" }            that OSS error, with a 4xx status
 //   { either: true }             a 200 image or an OSS 4xx: damage a decoder may or may not notice
+import { readFileSync } from "node:fs";
 import sharp from "sharp";
 import { prng } from "./scene.mjs";
 
@@ -127,6 +128,18 @@ function gifFrames(width, height, frames) {
   return Buffer.concat(parts);
 }
 
+/** The HEIF file with its first ispe (the primary image's, in sharp's and heif-enc's files) claiming a size. */
+function heifClaiming(bytes, width, height) {
+  const copy = Buffer.from(bytes);
+  const at = copy.indexOf("ispe", 0, "latin1");
+  copy.writeUInt32BE(width, at + 8);
+  copy.writeUInt32BE(height, at + 12);
+  return copy;
+}
+
+/** Offset just past a HEIF file's mdat header: where the coded data starts. */
+const mdatStart = (bytes) => bytes.indexOf("mdat", 0, "latin1") + 4;
+
 export async function hostileCorpus() {
   const jpeg = await base().jpeg({ quality: 90 }).toBuffer();
   const progressive = await base().jpeg({ quality: 90, progressive: true }).toBuffer();
@@ -134,7 +147,9 @@ export async function hostileCorpus() {
   const webp = await base().webp({ quality: 80 }).toBuffer();
   const gif = await base().gif().toBuffer();
   const tiff = await base(4).tiff({ compression: "lzw" }).toBuffer();
-  const tiledTiff = await base().tiff({ compression: "deflate", tile: true, tileWidth: 16, tileHeight: 16 });
+  const tiledTiff = await base()
+    .tiff({ compression: "deflate", tile: true, tileWidth: 16, tileHeight: 16 })
+    .toBuffer();
   const webpLossless = await base(4).webp({ lossless: true }).toBuffer();
   const webpAlpha = await base(4).webp({ quality: 80 }).toBuffer();
   const webpFrames = await Promise.all(
@@ -148,6 +163,9 @@ export async function hostileCorpus() {
   const webpAnimated = await sharp(webpFrames, { join: { animated: true } })
     .webp({ delay: [100, 100, 100], loop: 0 })
     .toBuffer();
+  const avif = await base().avif({ quality: 70, effort: 2 }).toBuffer();
+  // A committed HEIC (no HEVC encoder runs here): 640x480, the same 4:3 as the others.
+  const heic = readFileSync(new URL("../../test/fixtures/heic/photo.heic", import.meta.url));
   const image = { image: RESIZED };
   const either = { either: true };
 
@@ -217,6 +235,42 @@ export async function hostileCorpus() {
       bytes: webpClaiming(webp, 16_383, 16_383),
       expect: { error: "ImageTooLarge" },
     },
+    { name: "avif.avif", bytes: avif, expect: image },
+    {
+      name: "avif-alpha.avif",
+      bytes: await base(4).avif({ quality: 70, effort: 2 }).toBuffer(),
+      expect: image,
+    },
+    { name: "avif-half.avif", bytes: truncated(avif, 0.5), expect: { error: "BadRequest" } },
+    { name: "avif-meta-cut.avif", bytes: avif.subarray(0, 100), expect: { error: "BadRequest" } },
+    {
+      name: "avif-no-data.avif",
+      bytes: avif.subarray(0, mdatStart(avif) + 4),
+      expect: { error: "BadRequest" },
+    },
+    {
+      name: "bomb-avif-256mp.avif",
+      bytes: heifClaiming(avif, 16_000, 16_000),
+      expect: { error: "ImageTooLarge" },
+    },
+    {
+      name: "avif-claims-more-than-coded.avif",
+      bytes: heifClaiming(avif, 640, 480),
+      expect: { error: "BadRequest" },
+    },
+    { name: "heic.heic", bytes: heic, expect: image },
+    { name: "heic-half.heic", bytes: truncated(heic, 0.5), expect: { error: "BadRequest" } },
+    { name: "heic-meta-cut.heic", bytes: heic.subarray(0, 100), expect: { error: "BadRequest" } },
+    {
+      name: "bomb-heic-256mp.heic",
+      bytes: heifClaiming(heic, 16_000, 16_000),
+      expect: { error: "ImageTooLarge" },
+    },
+    {
+      name: "heic-claims-more-than-coded.heic",
+      bytes: heifClaiming(heic, 4000, 3000),
+      expect: { error: "BadRequest" },
+    },
     // 2,000 frames of 64x48: within OSS's 250 M pixels (frames x area), so it must be processed.
     { name: "gif-2000-frames.gif", bytes: gifFrames(WIDTH, HEIGHT, 2000), expect: image },
   ];
@@ -242,6 +296,18 @@ export async function hostileCorpus() {
       {
         name: `webp-animated-flipped-${seed}.webp`,
         bytes: flipped(webpAnimated, 4, seed, 40),
+        expect: either,
+      },
+      { name: `avif-flipped-${seed}.avif`, bytes: flipped(avif, 4, seed, 12), expect: either },
+      {
+        name: `avif-flipped-data-${seed}.avif`,
+        bytes: flipped(avif, 4, seed, mdatStart(avif)),
+        expect: either,
+      },
+      { name: `heic-flipped-${seed}.heic`, bytes: flipped(heic, 4, seed, 12), expect: either },
+      {
+        name: `heic-flipped-data-${seed}.heic`,
+        bytes: flipped(heic, 8, seed, mdatStart(heic)),
         expect: either,
       },
     );

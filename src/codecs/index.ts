@@ -3,6 +3,7 @@ import type { ImageFormat } from "../image/format";
 import { avifDecoder, avifEncoder } from "./avif";
 import { bmpDecoder, bmpEncoder } from "./bmp";
 import { gifDecoder, gifEncoder } from "./gif";
+import { heicDecoder } from "./heic";
 import { jpegDecoder, jpegEncoder } from "./jpeg";
 import { pngDecoder, pngEncoder } from "./png";
 import { tiffDecoder } from "./tiff";
@@ -14,6 +15,7 @@ const DECODERS: Partial<Record<ImageFormat, Decoder>> = {
   png: pngDecoder,
   webp: webpDecoder,
   avif: avifDecoder,
+  heic: heicDecoder,
   bmp: bmpDecoder,
   gif: gifDecoder,
   tiff: tiffDecoder,

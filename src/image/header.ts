@@ -1,6 +1,7 @@
 import { badRequest } from "../errors";
 import { type Exif, NO_EXIF, readExif } from "./exif";
 import type { ImageFormat } from "./format";
+import { HeifDamaged, type HeifLayout, readHeifLayout } from "./heif";
 import { readTiffLayout, type TiffLayout, tiffColours } from "./tiff";
 
 /** What can be known about a source image without decoding its pixels. */
@@ -59,6 +60,11 @@ export interface ImageHeader {
   readonly webpKind?: "lossy" | "lossless" | "animated";
   readonly webpAlpha?: boolean;
   readonly fileBytes?: number;
+  /**
+   * AVIF and HEIC: the container's layout (src/image/heif.ts): the primary image, single or a
+   * grid of tiles, its sample format, its alpha image, its clean aperture and irot/imir.
+   */
+  readonly heif?: HeifLayout;
 }
 
 const damaged = (why: string) => badRequest(`The image file may be damaged: ${why}.`);
@@ -328,7 +334,7 @@ function readWebp(bytes: Uint8Array, view: DataView): ImageHeader {
 const AVIF_BRANDS = new Set(["avif", "avis"]);
 const HEIF_BRANDS = new Set(["heic", "heix", "hevc", "hevx", "heim", "heis", "mif1", "msf1"]);
 
-/** AVIF and HEIC: ISO base media files; the size is the largest `ispe` (image spatial extents). */
+/** AVIF and HEIC: HEIF files (ISO base media), their meta box read by src/image/heif.ts. */
 function readIsoBmff(bytes: Uint8Array, view: DataView): ImageHeader {
   const ftypLength = view.getUint32(0);
   const brands: string[] = [];
@@ -342,31 +348,19 @@ function readIsoBmff(bytes: Uint8Array, view: DataView): ImageHeader {
       : undefined;
   if (!format) throw badRequest("The object is an ISO media file but not an AVIF or HEIF image.");
 
-  let width = 0;
-  let height = 0;
-  const CONTAINERS = new Set(["meta", "iprp", "ipco"]);
-  const walk = (start: number, end: number, depth: number) => {
-    let pos = start;
-    while (pos + 8 <= end && depth < 8) {
-      let size = view.getUint32(pos);
-      const type = String.fromCharCode(...bytes.subarray(pos + 4, pos + 8));
-      if (size === 0) size = end - pos;
-      if (size < 8 || pos + size > end) return;
-      if (type === "ispe" && size >= 20) {
-        const w = view.getUint32(pos + 12);
-        const h = view.getUint32(pos + 16);
-        if (w * h > width * height) {
-          width = w;
-          height = h;
-        }
-      } else if (CONTAINERS.has(type)) {
-        walk(pos + (type === "meta" ? 12 : 8), pos + size, depth + 1);
-      }
-      pos += size;
-    }
-  };
-  walk(0, bytes.length, 0);
-  return header(format, width, height);
+  // The size is the primary image's clean aperture, before irot/imir (which the plan applies).
+  let layout: HeifLayout;
+  try {
+    layout = readHeifLayout(bytes);
+  } catch (error) {
+    if (error instanceof HeifDamaged) throw damaged(`${format.toUpperCase()} container: ${error.message}`);
+    throw error;
+  }
+  return header(format, layout.crop.width, layout.crop.height, {
+    hasAlpha: layout.alpha !== undefined,
+    iccBytes: layout.iccBytes,
+    heif: layout,
+  });
 }
 
 /** BMP: OS/2's 12-byte header has 16-bit sides; alpha only where a mask declares it. */

@@ -110,7 +110,12 @@ export function planProcess(
   const output = outputFor(outputFormat) as OutputTraits;
   const context: PlanContext = { source: header, outputHasAlpha: output.hasAlpha, resources };
 
-  const orientation = settings.autoOrient ? header.exif.orientation : 1;
+  // HEIF's irot/imir are part of the image (applied always, as libheif does); EXIF's follow auto-orient.
+  const orientation = header.heif
+    ? header.heif.orientation
+    : settings.autoOrient
+      ? header.exif.orientation
+      : 1;
   const upright = orientedSize(header, orientation);
 
   const planned: PlannedStep[] = [];

@@ -17,6 +17,11 @@ _Noreturn void fail(int code, const char *message) {
   __builtin_trap();
 }
 
+void fail_pending(int code, const char *message) {
+  failure_code = code;
+  strncpy(failure_message, message, sizeof(failure_message) - 1);
+}
+
 _Noreturn void failf(int code, const char *format, ...) {
   char message[sizeof(failure_message)];
   va_list args;

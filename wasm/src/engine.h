@@ -25,6 +25,11 @@ enum {
 };
 
 _Noreturn void fail(int code, const char *message);
+/*
+ * What a trap that does not come through fail() means from now on (a library aborting inside a
+ * call: libde265's C++ allocation); fail_pending(0, "") clears it.
+ */
+void fail_pending(int code, const char *message);
 /* fail() with a formatted message. */
 _Noreturn void failf(int code, const char *format, ...) __attribute__((format(printf, 2, 3)));
 
