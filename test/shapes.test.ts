@@ -320,11 +320,14 @@ describe("average-hue", () => {
   });
 
   it("is planned against the memory budget before decoding", async () => {
-    // A real PNG whose header claims 12000x9000: its decoder holds the whole frame, far over the
-    // budget, so it is refused unread. (A JPEG is decoded reduced for average-hue: test/engine.)
+    // A real PNG whose header claims an Adam7-interlaced 12000x9000 image: its decoder must hold the
+    // whole frame, far over the budget, so it is refused unread. (Non-interlaced PNGs and JPEGs
+    // stream, or are decoded reduced for average-hue: test/engine.)
     const png = await encode.png(quadrants(16, 16));
-    new DataView(png.buffer, png.byteOffset).setUint32(16, 12000);
-    new DataView(png.buffer, png.byteOffset).setUint32(20, 9000);
+    const header = new DataView(png.buffer, png.byteOffset);
+    header.setUint32(16, 12000);
+    header.setUint32(20, 9000);
+    header.setUint8(28, 1); // IHDR interlace method: Adam7
     const path = await upload("huge-hue.png", png);
     expect(await ossError(await process(path, "image/average-hue"))).toMatchObject({
       status: 400,
