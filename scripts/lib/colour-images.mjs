@@ -5,9 +5,10 @@
 // Each source is a row of flat patches, so compression barely touches the colours inside them.
 // Profiles sharp has no name for (Adobe RGB, grey gamma 1.8) are written here: ICC v2 matrix/TRC
 // profiles are a header, a tag table and a few tags (ICC.1:2001-04, sections 6 and 6.5).
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import sharp from "sharp";
 import { renderScene } from "./scene.mjs";
+import { cachedImages } from "./test-images.mjs";
 
 const VERSION = 3;
 const CACHE = new URL(`../../node_modules/.cache/oss-colour-images-v${VERSION}/`, import.meta.url);
@@ -220,15 +221,6 @@ function readIcc(jpeg) {
 }
 
 /** The colour sources and references by name, made on the first run and cached afterwards. */
-export async function colourImages() {
-  const index = new URL("index.json", CACHE);
-  if (existsSync(index)) {
-    const names = JSON.parse(readFileSync(index, "utf8"));
-    return Object.fromEntries(names.map((name) => [name, readFileSync(new URL(name, CACHE))]));
-  }
-  const images = await make();
-  mkdirSync(CACHE, { recursive: true });
-  for (const [name, bytes] of Object.entries(images)) writeFileSync(new URL(name, CACHE), bytes);
-  writeFileSync(index, JSON.stringify(Object.keys(images)));
-  return images;
+export function colourImages() {
+  return cachedImages(CACHE, make);
 }

@@ -1,12 +1,7 @@
-// AVIF test images, made with sharp (its libheif and libaom) when the suite starts and cached under
-// node_modules/.cache, each with sharp's own decode (libheif and dav1d, independent of the engine's
-// container code and conversion) as a PNG reference. HEIC cannot be written here (sharp's libheif
-// has no HEVC encoder): those fixtures are committed under test/fixtures (see
-// scripts/make-heic-fixtures.mjs).
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import sharp from "sharp";
 import { PATCH, PATCHES } from "./colour-images.mjs";
 import { renderScene } from "./scene.mjs";
+import { cachedImages } from "./test-images.mjs";
 
 /** Bump when what is generated changes. */
 const VERSION = 4;
@@ -91,15 +86,6 @@ async function make() {
 }
 
 /** The generated images by name, made on the first run and read from the cache afterwards. */
-export async function heifImages() {
-  const index = new URL("index.json", CACHE);
-  if (existsSync(index)) {
-    const names = JSON.parse(readFileSync(index, "utf8"));
-    return Object.fromEntries(names.map((name) => [name, readFileSync(new URL(name, CACHE))]));
-  }
-  const images = await make();
-  mkdirSync(CACHE, { recursive: true });
-  for (const [name, bytes] of Object.entries(images)) writeFileSync(new URL(name, CACHE), bytes);
-  writeFileSync(index, JSON.stringify(Object.keys(images)));
-  return images;
+export function heifImages() {
+  return cachedImages(CACHE, make);
 }

@@ -67,15 +67,23 @@ async function make() {
 }
 
 /** The generated images by name, made on the first run and read from the cache afterwards. */
-export async function testImages() {
-  const index = new URL("index.json", CACHE);
+export function testImages() {
+  return cachedImages(CACHE, make);
+}
+
+/**
+ * Images by name from a cache directory (a URL ending in /), made by `make` on the first run and
+ * read back afterwards; every generator under scripts/lib keeps its images this way.
+ */
+export async function cachedImages(cache, make) {
+  const index = new URL("index.json", cache);
   if (existsSync(index)) {
     const names = JSON.parse(readFileSync(index, "utf8"));
-    return Object.fromEntries(names.map((name) => [name, readFileSync(new URL(name, CACHE))]));
+    return Object.fromEntries(names.map((name) => [name, readFileSync(new URL(name, cache))]));
   }
   const images = await make();
-  mkdirSync(CACHE, { recursive: true });
-  for (const [name, bytes] of Object.entries(images)) writeFileSync(new URL(name, CACHE), bytes);
+  mkdirSync(cache, { recursive: true });
+  for (const [name, bytes] of Object.entries(images)) writeFileSync(new URL(name, cache), bytes);
   writeFileSync(index, JSON.stringify(Object.keys(images)));
   return images;
 }

@@ -1,12 +1,7 @@
-// WebP sources for test/formats-webp.test.ts, written by sharp (libvips' libwebp) when the suite
-// starts and cached under node_modules/.cache: a 12 MP lossy photo, a 4 MP lossless one, images
-// with an alpha channel (and their RGBA pixels as PNG), a Display P3-tagged one with sharp's
-// colour-managed decode, an animated WebP and an animated GIF with frames that differ in colour
-// and duration.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import sharp from "sharp";
 import { PATCH, PATCHES } from "./colour-images.mjs";
 import { renderScene } from "./scene.mjs";
+import { cachedImages } from "./test-images.mjs";
 
 /** Bump when what is generated changes. */
 const VERSION = 1;
@@ -95,15 +90,6 @@ async function make() {
 }
 
 /** The WebP sources by name, made on the first run and read from the cache afterwards. */
-export async function webpImages() {
-  const index = new URL("index.json", CACHE);
-  if (existsSync(index)) {
-    const names = JSON.parse(readFileSync(index, "utf8"));
-    return Object.fromEntries(names.map((name) => [name, readFileSync(new URL(name, CACHE))]));
-  }
-  const images = await make();
-  mkdirSync(CACHE, { recursive: true });
-  for (const [name, bytes] of Object.entries(images)) writeFileSync(new URL(name, CACHE), bytes);
-  writeFileSync(index, JSON.stringify(Object.keys(images)));
-  return images;
+export function webpImages() {
+  return cachedImages(CACHE, make);
 }
