@@ -68,6 +68,10 @@ const RECIPES = {
   "photo-12mp-p3.jpg": () => scene(4032, 3024).withIccProfile("p3").jpeg({ quality: 90 }),
   "photo-12mp-cmyk.jpg": () =>
     scene(4032, 3024).toColourspace("cmyk").withIccProfile("cmyk").jpeg({ quality: 90 }),
+  // The committed 12 MP grid HEIC of the tests (scripts/make-heic-fixtures.mjs), 512x512 tiles
+  "grid-12mp.heic": () => ({
+    toBuffer: () => readFileSync(new URL("../test/fixtures/heic/grid-12mp.heic", import.meta.url)),
+  }),
   // 24 frames, the scene with a moving disc, written by sharp
   "anim-480x270-24.gif": () => ({ toBuffer: () => movingDiscGif(480, 270, 24) }),
 };

@@ -1,4 +1,4 @@
-import { OP, op } from "../engine/ops";
+import { OP, type Op, op } from "../engine/ops";
 import { colorOp, resampleOp } from "../engine/stages";
 import type { ImageHeader } from "../image/header";
 import type { Rect, Size } from "../image/raster";
@@ -87,6 +87,7 @@ export const jpegDecoder: EngineDecoder = {
       pushed.height,
       dcOnly ? 1 : 0,
       cmyk ? 1 : 0,
+      0,
     );
     const window = {
       x: region.x / denominator - x0,
@@ -109,6 +110,34 @@ export const jpegDecoder: EngineDecoder = {
   },
 };
 
+/**
+ * A whole 4:2:0 JPEG written again as JPEG with nothing changed but its quality or scans: the
+ * decoder reads its DCT coefficients (all of them, as for a progressive file), requantises them to
+ * the encoder's tables and hands them to the encoder, which entropy-codes them again
+ * (wasm/src/codecs/jpeg.c). A pixel round trip would add an inverse and forward DCT, chroma
+ * upsampling and downsampling and two colour conversions, each rounding, for the same result.
+ */
+export function jpegRequantizeOp(header: ImageHeader, source: number) {
+  const coefficients = (header.jpegBlocks ?? 0) * COEFFICIENT_BYTES_PER_BLOCK;
+  return op(
+    OP.DECODE_JPEG,
+    "decode",
+    DECODER_FIXED_BYTES + coefficients,
+    source,
+    1,
+    0,
+    0,
+    header.width,
+    header.height,
+    0,
+    0,
+    1,
+  );
+}
+
+const isRequantizing = (upstream: readonly Op[] | undefined) =>
+  upstream?.length === 1 && upstream[0].code === OP.DECODE_JPEG && upstream[0].args[8] === 1;
+
 const DEFAULT_QUALITY = 85;
 /** The encoder's 64 KiB output buffer, structures and tables. */
 const ENCODER_FIXED_BYTES = 160 * 1024;
@@ -130,8 +159,22 @@ export const jpegEncoder: EngineEncoder = {
   inEngine: true,
   hasAlpha: false,
   maxSide: 65535,
-  op(size, { quality, progressive }, hasAlpha, _source, budgetBytes) {
+  op(size, { quality, progressive, upstream }, hasAlpha, _source, budgetBytes) {
     const level = typeof quality === "number" ? quality : quality === "lossless" ? 100 : DEFAULT_QUALITY;
+    // Requantised coefficients are coded from the decoder's arrays, always with optimised tables.
+    if (isRequantizing(upstream)) {
+      return op(
+        OP.ENCODE_JPEG,
+        "encode",
+        ENCODER_FIXED_BYTES,
+        size.width,
+        size.height,
+        level,
+        progressive ? 1 : 0,
+        1,
+        0,
+      );
+    }
     const streaming = ENCODER_FIXED_BYTES + (ENCODER_BYTES_PER_COLUMN + (hasAlpha ? 3 : 0)) * size.width;
     const coefficients = jpegCoefficientBytes(size);
     // Optimised tables only when the coefficients leave room: a quarter of the budget at most.

@@ -30,6 +30,8 @@ export interface ImageHeader {
    * 1/8 scale its DC scans alone give the thumbnail (wasm/src/codecs/jpeg_dc.c).
    */
   readonly jpegDcScalable?: boolean;
+  /** Three components sampled as 4:2:0 (luma 2x2, each chroma 1x1): what the JPEG encoder writes. */
+  readonly jpegSampling420?: boolean;
   /**
    * Bytes of the embedded ICC profile, 0 without one. Its decoder holds it (a JPEG's chunks twice:
    * as markers, then joined) while colour management converts the rows; profiles run to megabytes.
@@ -122,6 +124,7 @@ interface JpegFrame {
   readonly blocks: number;
   readonly progressive: boolean;
   readonly dcScalable: boolean;
+  readonly sampling420: boolean;
 }
 
 function readJpeg(bytes: Uint8Array, view: DataView): ImageHeader {
@@ -150,6 +153,7 @@ function readJpeg(bytes: Uint8Array, view: DataView): ImageHeader {
         jpegBlocks: frame.blocks,
         jpegMultiScan: frame.progressive || bytes[segment] < frame.components,
         jpegDcScalable: frame.dcScalable,
+        jpegSampling420: frame.sampling420,
         jpegQuality: lumaTable && estimateQuality(lumaTable),
         iccBytes,
       });
@@ -199,7 +203,9 @@ function readJpegFrame(
   const integral = sampling.every((factors) => maxH % (factors >> 4) === 0 && maxV % (factors & 15) === 0);
   const dcScalable =
     marker === 0xc2 && bytes[segment] === 8 && (components === 1 || components === 3) && integral;
-  return { width, height, components, blocks, progressive, dcScalable };
+  const sampling420 =
+    components === 3 && sampling[0] === 0x22 && sampling[1] === 0x11 && sampling[2] === 0x11;
+  return { width, height, components, blocks, progressive, dcScalable, sampling420 };
 }
 
 /** Entropy-coded data never contains FF D9, so a missing EOI after the first scan means truncation. */

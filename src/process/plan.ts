@@ -1,4 +1,5 @@
 import { decoderFor, outputFor } from "../codecs";
+import { jpegRequantizeOp } from "../codecs/jpeg";
 import {
   type DecodeRequest,
   type Decoder,
@@ -77,6 +78,8 @@ export interface Plan {
   readonly animated: boolean;
   readonly quality?: number | "lossless";
   readonly progressive: boolean;
+  /** A JPEG re-encoded whole and unchanged but for quality or scans: requantised (jpegRequantizeOp). */
+  readonly requantize: boolean;
   /**
    * What the run ends in: the output's encoder; the mean colour for a report that reads pixels
    * (average-hue); or the pixels kept in engine memory (a watermark's mark).
@@ -161,10 +164,15 @@ export function planProcess(
     sink: capture ? ("capture" as const) : report ? ("mean" as const) : ("encoder" as const),
     budgetBytes,
   };
-  const estimate = (bandPasses: number) => estimateBytes({ ...base, bandPasses, estimatedBytes: 0 });
+  // Requantising holds every coefficient: where that does not fit, the pixels stream instead.
+  let requantize = requantizable({ ...base, requantize: false, bandPasses: 1, estimatedBytes: 0 });
+  if (requantize && estimateBytes({ ...base, requantize, bandPasses: 1, estimatedBytes: 0 }) > budgetBytes)
+    requantize = false;
+  const estimate = (bandPasses: number) =>
+    estimateBytes({ ...base, requantize, bandPasses, estimatedBytes: 0 });
   let bandPasses = 1;
   let estimatedBytes = estimate(1);
-  const banded = planOps({ ...base, bandPasses: 1, estimatedBytes: 0 }, undefined).find(
+  const banded = planOps({ ...base, requantize, bandPasses: 1, estimatedBytes: 0 }, undefined).find(
     (each) => each.code === OP.ORIENT,
   );
   if (estimatedBytes > budgetBytes && banded && !animated) {
@@ -182,7 +190,31 @@ export function planProcess(
       `Processing this ${header.width}x${header.height} image needs about ${mib(estimatedBytes)} MiB; this service allows ${mib(budgetBytes)} MiB per request.`,
     );
   }
-  return { ...base, bandPasses, estimatedBytes };
+  return { ...base, requantize, bandPasses, estimatedBytes };
+}
+
+/**
+ * JPEG to JPEG at full size, upright, with no step and no colour conversion, from a 4:2:0 source
+ * (the sampling the encoder writes): the coefficients can be requantised instead of the pixels
+ * decoded and encoded again.
+ */
+function requantizable(plan: Plan): boolean {
+  const { header, decode } = plan;
+  return (
+    header.format === "jpg" &&
+    plan.outputFormat === "jpg" &&
+    plan.sink === "encoder" &&
+    plan.steps.length === 0 &&
+    plan.orientation === 1 &&
+    header.jpegSampling420 === true &&
+    (header.iccBytes ?? 0) === 0 &&
+    decode.region.x === 0 &&
+    decode.region.y === 0 &&
+    decode.region.width === header.width &&
+    decode.region.height === header.height &&
+    decode.size.width === header.width &&
+    decode.size.height === header.height
+  );
 }
 
 /** The engine memory of the plan's run, built with placeholders where steps prepare parts. */
@@ -220,7 +252,8 @@ export function planOps(
   if (plan.decoder.inEngine && "source" in pixels) {
     // Every frame only into an engine encoder: a frame captured for a script encoder is one.
     const frames = plan.animated && plan.encoder?.inEngine ? header.frames : 1;
-    ops.push(...plan.decoder.ops(header, { ...decode, frames }, pixels.source));
+    if (plan.requantize) ops.push(jpegRequantizeOp(header, pixels.source));
+    else ops.push(...plan.decoder.ops(header, { ...decode, frames }, pixels.source));
     // Colour management after the decoder's own work, unless the decoder placed it (CMYK first).
     // Sources without an embedded profile are sRGB already.
     if ((header.iccBytes ?? 0) > 0 && !ops.some((each) => each.code === OP.COLOR))

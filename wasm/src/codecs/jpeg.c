@@ -58,6 +58,8 @@ typedef struct {
 
 static const JOCTET FAKE_EOI[2] = {0xFF, JPEG_EOI};
 
+static int requantize_into(struct jpeg_decompress_struct *source, Sink *sink);
+
 static void source_init(j_decompress_ptr cinfo) { (void)cinfo; }
 
 static boolean source_fill(j_decompress_ptr cinfo) {
@@ -142,6 +144,10 @@ void jpeg_decode(const double *args, Sink *first) {
   source_attach(&cinfo, (int)args[0]);
   jpeg_save_markers(&cinfo, JPEG_APP0 + 2, 0xFFFF); /* ICC profile chunks */
   jpeg_read_header(&cinfo, TRUE);
+  if (args[8] != 0 && requantize_into(&cinfo, first)) {
+    jpeg_destroy_decompress(&cinfo);
+    return;
+  }
 
   /* The embedded profile, for colour management (steps/color.c), which converts CMYK too. */
   JOCTET *icc = NULL;
@@ -238,6 +244,7 @@ typedef struct {
   struct jpeg_compress_struct cinfo;
   struct jpeg_error_mgr errors;
   int started;
+  int quality, progressive;
   int flatten;  /* composite transparent pixels on white (JPEG has no alpha) */
   uint8_t *rgb; /* one row, when flattening */
 } JpegEncoder;
@@ -304,10 +311,76 @@ Sink *jpeg_encoder_create(const double *args, Sink *next) {
   cinfo->input_components = encoder->flatten ? 3 : 4;
   cinfo->in_color_space = encoder->flatten ? JCS_RGB : JCS_EXT_RGBX;
   jpeg_set_defaults(cinfo);
-  jpeg_set_quality(cinfo, (int)args[2], TRUE);
+  encoder->quality = (int)args[2];
+  encoder->progressive = args[3] != 0;
+  jpeg_set_quality(cinfo, encoder->quality, TRUE);
   cinfo->optimize_coding = args[4] != 0;
   cinfo->write_JFIF_header = FALSE;
   if (args[3] != 0) jpeg_simple_progression(cinfo);
   if (encoder->flatten) encoder->rgb = checked_malloc((size_t)w * 3);
   return &encoder->base;
+}
+
+/* ---- requantisation: JPEG to JPEG through the DCT coefficients ---- */
+
+/* What the encoder writes: three components, YCbCr, luma 2x2 and chroma 1x1 (4:2:0). */
+static int sampled_as_encoder_writes(const struct jpeg_decompress_struct *cinfo) {
+  const jpeg_component_info *c = cinfo->comp_info;
+  return cinfo->num_components == 3 && cinfo->jpeg_color_space == JCS_YCbCr && c[0].h_samp_factor == 2 &&
+         c[0].v_samp_factor == 2 && c[1].h_samp_factor == 1 && c[1].v_samp_factor == 1 &&
+         c[2].h_samp_factor == 1 && c[2].v_samp_factor == 1;
+}
+
+/* round(value / divisor), halves away from zero, within a coefficient's range. */
+static JCOEF divide_rounding(int value, int divisor) {
+  int quotient = value >= 0 ? (value + divisor / 2) / divisor : -((-value + divisor / 2) / divisor);
+  return (JCOEF)(quotient > 32767 ? 32767 : quotient < -32767 ? -32767 : quotient);
+}
+
+/*
+ * Reads every DCT coefficient of the source, requantises each from the source's table to the
+ * encoder's (its Annex K tables at its quality, as for pixels: luma table 0, chroma table 1) and
+ * writes them with optimised Huffman tables, progressive when the encoder is. Answers 0, having
+ * read nothing but the header, when the sink is not a JPEG encoder of the same size or the source
+ * is not sampled as the encoder writes: the caller then decodes pixels as usual.
+ */
+static int requantize_into(struct jpeg_decompress_struct *source, Sink *sink) {
+  if (sink->ops != &ENCODER_OPS || !sampled_as_encoder_writes(source)) return 0;
+  JpegEncoder *encoder = (JpegEncoder *)sink;
+  if (encoder->flatten || (JDIMENSION)sink->in_width != source->image_width ||
+      (JDIMENSION)sink->in_height != source->image_height) {
+    return 0;
+  }
+  jvirt_barray_ptr *coefficients = jpeg_read_coefficients(source);
+  struct jpeg_compress_struct *target = &encoder->cinfo;
+  jpeg_copy_critical_parameters(source, target);
+  target->write_JFIF_header = FALSE;
+  target->write_Adobe_marker = FALSE;
+  jpeg_set_quality(target, encoder->quality, TRUE);
+  for (int ci = 0; ci < 3; ci++) target->comp_info[ci].quant_tbl_no = ci == 0 ? 0 : 1;
+  target->optimize_coding = TRUE;
+  if (encoder->progressive) jpeg_simple_progression(target);
+
+  for (int ci = 0; ci < 3; ci++) {
+    const jpeg_component_info *component = &source->comp_info[ci];
+    const JQUANT_TBL *from = component->quant_table;
+    if (!from) fail(FAIL_DAMAGED, "jpeg: a component has no quantisation table");
+    const JQUANT_TBL *to = target->quant_tbl_ptrs[target->comp_info[ci].quant_tbl_no];
+    int scale[DCTSIZE2];
+    for (int k = 0; k < DCTSIZE2; k++) scale[k] = from->quantval[k];
+    for (JDIMENSION row = 0; row < component->height_in_blocks; row++) {
+      JBLOCKARRAY blocks =
+          (*source->mem->access_virt_barray)((j_common_ptr)source, coefficients[ci], row, 1, TRUE);
+      JCOEFPTR block = blocks[0][0];
+      for (JDIMENSION column = 0; column < component->width_in_blocks; column++, block += DCTSIZE2) {
+        for (int k = 0; k < DCTSIZE2; k++) {
+          if (block[k] != 0) block[k] = divide_rounding(block[k] * scale[k], to->quantval[k]);
+        }
+      }
+    }
+  }
+  encoder->started = 1;
+  jpeg_write_coefficients(target, coefficients);
+  jpeg_finish_compress(target);
+  return 1;
 }
