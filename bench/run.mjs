@@ -207,7 +207,7 @@ const CASES = [
     runs,
     format: "jpeg",
   })),
-    // Animated GIF (bench/gif.mjs measures the same without the Worker): every frame kept.
+  // Animated GIF (bench/gif.mjs measures the same without the Worker): every frame kept.
   ...[
     ["image/resize,w_200", (b) => sharp(b, { animated: true }).resize(200, 113, { fit: "fill" })],
     ["image/format,gif", (b) => sharp(b, { animated: true })],
