@@ -75,17 +75,17 @@ export async function serveProcessed(req: ProcessedRequest): Promise<Response> {
       ? await runNegotiated(negotiated, process, bytes, environment)
       : await runProcess(process, bytes, environment);
 
-    const stored = new Response(output.body, {
-      headers: {
-        "Content-Type": output.contentType,
-        "Content-Length": String(output.body.length),
-        ETag: await variantEtag(etags, variant),
-        "Last-Modified": source.uploaded.toUTCString(),
-        "Cache-Control": EDGE_CACHE_CONTROL,
-      },
-    });
-    req.waitUntil(cache.put(cacheKey, stored.clone()));
-    return finish(request, stored, "MISS", clientHeaders, timings);
+    const headers = {
+      "Content-Type": output.contentType,
+      "Content-Length": String(output.body.length),
+      ETag: await variantEtag(etags, variant),
+      "Last-Modified": source.uploaded.toUTCString(),
+      "Cache-Control": EDGE_CACHE_CONTROL,
+    };
+    // Two responses over the same bytes, rather than one cloned: a clone tees the body stream,
+    // and the cache's copy would then be read chunk by chunk alongside the client's.
+    req.waitUntil(cache.put(cacheKey, new Response(output.body, { headers })));
+    return finish(request, new Response(output.body, { headers }), "MISS", clientHeaders, timings);
   } finally {
     if (!bodyRead) await source.body.cancel();
   }
