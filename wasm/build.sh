@@ -17,7 +17,7 @@ WORK=$(cd "$WORK" && pwd)
 . "$HERE/libs/common.sh"
 
 # In dependency order: libpng and libtiff use zlib, libtiff libjpeg.
-LIBRARIES="zlib jpeg png webp lcms2 tiff dav1d de265"
+LIBRARIES="zlib jpeg png webp lcms2 tiff dav1d de265 aom"
 for library in $LIBRARIES; do
   . "$HERE/libs/$library.sh"
   "build_$library"
@@ -50,7 +50,7 @@ license_files() {
 } >"$WORK/THIRD-PARTY-LICENSES.txt"
 
 # What each library installs, linked in this order (a library before those it uses).
-ARCHIVES="libwebpmux.a libwebpdemux.a libwebp.a libtiff.a libpng16.a libjpeg.a liblcms2.a libz.a libdav1d.a libde265.a"
+ARCHIVES="libwebpmux.a libwebpdemux.a libwebp.a libtiff.a libpng16.a libjpeg.a liblcms2.a libz.a libdav1d.a libde265.a libaom.a"
 LINK=""
 for archive in $ARCHIVES; do LINK="$LINK $PREFIX/lib/$archive"; done
 

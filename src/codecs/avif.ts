@@ -1,13 +1,9 @@
-import AVIF_ENCODER from "@jsquash/avif/codec/enc/avif_enc.wasm";
-import encodeAvif, { init as initAvifEncoder } from "@jsquash/avif/encode";
-import { OP } from "../engine/ops";
+import { OP, op } from "../engine/ops";
+import { imageTooLarge } from "../errors";
 import type { HeifImageLayout } from "../image/heif";
+import type { Size } from "../image/raster";
 import { expectCodec, heifDecodeOp, heifDecoderBytes, heifOps } from "./heif";
-import { type EngineDecoder, once, type ScriptEncoder } from "./types";
-
-const encoderReady = once(async () => {
-  await initAvifEncoder(AVIF_ENCODER);
-});
+import type { EngineDecoder, EngineEncoder } from "./types";
 
 /**
  * dav1d's picture as its default allocator lays it out (dav1d 1.0.0 src/picture.c): sides rounded
@@ -55,22 +51,92 @@ export const avifDecoder: EngineDecoder = {
 };
 
 const DEFAULT_QUALITY = 60;
-/** libaom speed 0 (slowest) .. 10; 8 keeps edge latency reasonable at a small size cost. */
+/**
+ * libaom's speed (cpu-used) for all-intra coding, 0 (slowest) to 9. Measured on the test photo at
+ * 1 and 3.6 MP, quality 60: speed 7 takes three times as long for 20-25% fewer bytes, speed 9 is
+ * no faster than 8 and writes 50% more bytes.
+ */
 const ENCODER_SPEED = 8;
 
-export const avifEncoder: ScriptEncoder = {
-  inEngine: false,
+/**
+ * The OSS quality (1..100) on AV1's quantizer scale (0..63), linearly as libavif maps its
+ * quality: 100 is quantizer 0, where AV1 codes the YUV picture losslessly.
+ */
+export const avifQuantizer = (quality: number) => Math.round(((100 - quality) * 63) / 100);
+
+/**
+ * What the encoder holds (wasm/src/codecs/avif_encode.c), measured against the engine's
+ * high-water mark (test/formats-avif-encode.test.ts): the YUV 4:2:0 picture (1.5 bytes a pixel)
+ * and the alpha plane (1; its own encode comes after the colour one is freed, and holds less),
+ * and libaom's state while it codes the colour picture: the whole frame's coefficients, 6 bytes a
+ * pixel of the frame rounded up to 128-pixel superblocks, and about 14 bytes a pixel besides (an
+ * output buffer of twice the uncompressed picture, its copy of the source and the reconstruction
+ * with their borders, per-block mode info). Its entropy coder's buffers grow by doubling with the
+ * coded size, up to six times it: counted from the quantizer, generously for photographs (a
+ * lossless YUV 4:2:0 photo codes to about a byte a pixel).
+ */
+const AVIF_FIXED_BYTES = 2 * 1024 * 1024;
+const SUPERBLOCK = 128;
+const COEFFICIENT_BYTES_PER_PIXEL = 6;
+const AOM_BYTES_PER_PIXEL = 14;
+const PICTURE_BYTES_PER_PIXEL = 1.5;
+const ALPHA_BYTES_PER_PIXEL = 1;
+const CODER_BUFFERS_PER_CODED_BYTE = 6;
+const codedBytesPerPixel = (quantizer: number) =>
+  quantizer === 0 ? 1 : quantizer <= 6 ? 0.35 : quantizer <= 16 ? 0.15 : 0.05;
+
+export function avifEncoderBytes(size: Size, hasAlpha: boolean, quantizer: number): number {
+  const pixels = size.width * size.height;
+  const superblocks = (side: number) => Math.ceil(side / SUPERBLOCK) * SUPERBLOCK;
+  const perPixel =
+    PICTURE_BYTES_PER_PIXEL +
+    (hasAlpha ? ALPHA_BYTES_PER_PIXEL : 0) +
+    AOM_BYTES_PER_PIXEL +
+    CODER_BUFFERS_PER_CODED_BYTE * codedBytesPerPixel(quantizer);
+  const coefficients = COEFFICIENT_BYTES_PER_PIXEL * superblocks(size.width) * superblocks(size.height);
+  return AVIF_FIXED_BYTES + coefficients + perPixel * pixels;
+}
+
+/** The largest output of this shape whose encoder fits in `budgetBytes` (to within 1%). */
+function largestFitting(size: Size, hasAlpha: boolean, quantizer: number, budgetBytes: number): Size {
+  for (let scale = 1; scale > 0; scale -= 0.01) {
+    const fits = { width: Math.floor(size.width * scale), height: Math.floor(size.height * scale) };
+    if (avifEncoderBytes(fits, hasAlpha, quantizer) <= budgetBytes) return fits;
+  }
+  return { width: 0, height: 0 };
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * AVIF output from the engine: libaom codes the picture as one all-intra AV1 still frame at the
+ * quality (default 60; `lossless` is quality 100, quantizer 0: lossless in YUV 4:2:0, not in
+ * RGB), with an alpha item when the pixels may be transparent and some are. An output whose
+ * encoder would not fit the budget is refused before anything is decoded.
+ */
+export const avifEncoder: EngineEncoder = {
+  inEngine: true,
   hasAlpha: true,
   maxSide: 65536,
-  bytesPerPixel: 16,
-  async encode(image, { quality }) {
-    await encoderReady();
-    const lossless = quality === "lossless";
-    const encoded = await encodeAvif(image, {
-      quality: typeof quality === "number" ? quality : lossless ? 100 : DEFAULT_QUALITY,
-      lossless,
-      speed: ENCODER_SPEED,
-    });
-    return new Uint8Array(encoded);
+  op(size, { quality }, hasAlpha, _source, budgetBytes) {
+    const level = quality === "lossless" ? 100 : typeof quality === "number" ? quality : DEFAULT_QUALITY;
+    const quantizer = avifQuantizer(level);
+    const bytes = avifEncoderBytes(size, hasAlpha, quantizer);
+    if (bytes > budgetBytes) {
+      const fits = largestFitting(size, hasAlpha, quantizer, budgetBytes);
+      throw imageTooLarge(
+        `Encoding a ${size.width}x${size.height} AVIF needs about ${Math.ceil(bytes / MiB)} MiB; this service allows ${Math.ceil(budgetBytes / MiB)} MiB per request, which holds an AVIF of about ${fits.width}x${fits.height} (${((fits.width * fits.height) / 1e6).toFixed(1)} MP) at most.`,
+      );
+    }
+    return op(
+      OP.ENCODE_AVIF,
+      "encode",
+      bytes,
+      size.width,
+      size.height,
+      quantizer,
+      hasAlpha ? 1 : 0,
+      ENCODER_SPEED,
+    );
   },
 };

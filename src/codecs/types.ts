@@ -54,22 +54,14 @@ export interface OutputTraits {
   readonly maxSide: number;
 }
 
-/** A format the engine writes: its op is the sink of the run. */
+/** A format the engine writes: its op is the sink of the run. Every encoder is one. */
 export interface EngineEncoder extends OutputTraits {
   readonly inEngine: true;
   /** `hasAlpha`: the pixels may have transparency; `source`: the source image's header. */
   op(size: Size, options: EncodeOptions, hasAlpha: boolean, source: ImageHeader, budgetBytes: number): Op;
 }
 
-/** A format still written outside the engine, from a captured RGBA frame. */
-export interface ScriptEncoder extends OutputTraits {
-  readonly inEngine: false;
-  /** Bytes per pixel held while encoding, besides the captured frame. */
-  readonly bytesPerPixel: number;
-  encode(image: Raster, options: EncodeOptions): Promise<Uint8Array>;
-}
-
-export type Encoder = EngineEncoder | ScriptEncoder;
+export type Encoder = EngineEncoder;
 
 /** Starts an asynchronous initialisation on first use and shares it afterwards. */
 export function once<T>(start: () => Promise<T>): () => Promise<T> {

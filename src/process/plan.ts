@@ -222,10 +222,7 @@ function estimateBytes(plan: Plan): number {
   const ops = planOps(plan, undefined);
   const scriptFrame =
     plan.decoder.inEngine === false ? plan.decoder.bytesPerPixel * plan.header.width * plan.header.height : 0;
-  const encodes = plan.sink === "encoder";
-  const scriptEncoder =
-    encodes && plan.encoder?.inEngine === false ? plan.encoder.bytesPerPixel * area(plan.outputSize) : 0;
-  return opsBytes(ops) + scriptFrame + scriptEncoder;
+  return opsBytes(ops) + scriptFrame;
 }
 
 /** Where a run's pixels come from: the engine decodes the source, or takes a frame decoded in JS. */
@@ -250,8 +247,7 @@ export function planOps(
   const { header, decode } = plan;
   const ops: Op[] = [];
   if (plan.decoder.inEngine && "source" in pixels) {
-    // Every frame only into an engine encoder: a frame captured for a script encoder is one.
-    const frames = plan.animated && plan.encoder?.inEngine ? header.frames : 1;
+    const frames = plan.animated ? header.frames : 1;
     if (plan.requantize) ops.push(jpegRequantizeOp(header, pixels.source));
     else ops.push(...plan.decoder.ops(header, { ...decode, frames }, pixels.source));
     // Colour management after the decoder's own work, unless the decoder placed it (CMYK first).
@@ -274,7 +270,7 @@ export function planOps(
   const last = plan.steps.at(-1)?.geometry.output ?? orientedSize(decode.size, plan.orientation);
   if (plan.sink === "mean") {
     ops.push(meanOp(last));
-  } else if (plan.sink === "encoder" && plan.encoder?.inEngine) {
+  } else if (plan.sink === "encoder" && plan.encoder) {
     const options = {
       quality: plan.quality,
       progressive: plan.progressive,
@@ -352,8 +348,6 @@ function resolveQuality(settings: OutputSettings, header: ImageHeader): number |
     ? Math.max(1, Math.round((source * setting.value) / 100))
     : Math.min(setting.value, source);
 }
-
-const area = (size: Size) => size.width * size.height;
 
 /** `size` scaled down, keeping its proportions, so that its longer side is at most `side`. */
 function fitWithin(size: Size, side: number): Size {

@@ -1,4 +1,4 @@
-import { concatenate, type ScriptEncoder } from "../codecs/types";
+import { concatenate } from "../codecs/types";
 import type { Deadline } from "../deadline";
 import { withEngine } from "../engine/instance";
 import { EngineSession } from "../engine/session";
@@ -61,10 +61,8 @@ export async function runProcess(
         const source: PixelSource = pixels
           ? { raster: { pointer: session.put(rgba(pixels)), ...pixels } }
           : { source: 0 };
-        const { pointer, values } = session.run(planOps(plan, session, prepared, source));
-        const frame =
-          plan.encoder?.inEngine === false ? session.pixels({ pointer, ...plan.outputSize }) : undefined;
-        return { values, frame, stageMs: session.stageMs };
+        const { values } = session.run(planOps(plan, session, prepared, source));
+        return { values, stageMs: session.stageMs };
       } finally {
         session.close();
       }
@@ -73,16 +71,7 @@ export async function runProcess(
     for (const warning of call.warnings) environment.warn?.(warning);
 
     if (first?.kind === "report") return first.report({ bytes, header, meanColour: call.result.values });
-    const { frame } = call.result;
-    const body = frame
-      ? await timings.measure("encode", () =>
-          (plan.encoder as ScriptEncoder).encode(
-            { ...plan.outputSize, data: frame },
-            { quality: plan.quality, progressive: plan.progressive },
-          ),
-        )
-      : concatenate(call.output);
-    return { body, contentType: MIME_TYPES[plan.outputFormat] };
+    return { body: concatenate(call.output), contentType: MIME_TYPES[plan.outputFormat] };
   }
 }
 

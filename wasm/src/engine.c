@@ -45,14 +45,19 @@ extern size_t malloc_usable_size(const void *block);
 
 static size_t live_bytes;
 static size_t peak_bytes;
+static unsigned failed_allocations;
 
 static void *counted(void *block) {
   if (block) {
     live_bytes += malloc_usable_size(block);
     if (live_bytes > peak_bytes) peak_bytes = live_bytes;
+  } else {
+    failed_allocations++;
   }
   return block;
 }
+
+unsigned engine_failed_allocations(void) { return failed_allocations; }
 
 void *malloc(size_t size) { return counted(emscripten_builtin_malloc(size)); }
 

@@ -33,6 +33,13 @@ void fail_pending(int code, const char *message);
 /* fail() with a formatted message. */
 _Noreturn void failf(int code, const char *format, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * How many allocations have found no memory since the engine started. A library that carries on
+ * after one (libaom's entropy coder writes a broken frame when its buffer cannot grow) is caught
+ * by comparing the count before and after the call.
+ */
+unsigned engine_failed_allocations(void);
+
 /* malloc that fails the call instead of returning NULL. */
 void *checked_malloc(size_t size);
 void *checked_calloc(size_t count, size_t size);

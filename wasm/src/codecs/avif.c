@@ -3,8 +3,8 @@
  * holds the coded item and dav1d's picture at its own size and sample format (1.5 bytes a pixel at
  * 4:2:0 8-bit, 3 at 4:4:4, twice that above 8 bits), which the container code turns into RGBA
  * strips: never a whole RGBA frame. A grid AVIF is decoded a tile row at a time. dav1d runs on one
- * thread with a frame delay of 1: a still image needs no more. The encoder is not in the engine
- * yet (src/codecs/avif.ts encodes with @jsquash/avif).
+ * thread with a frame delay of 1: a still image needs no more. The encoder (libaom) is in
+ * avif_encode.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -107,10 +107,4 @@ void avif_decode(const double *args, Sink *first) {
   HeifCodec alpha = {av1_decode, av1_release, &alpha_state, "avif", FOURCC('a', 'v', '1', 'C')};
   heif_push_rows(&heif, &colour, &alpha, first);
   heif_close(&heif);
-}
-
-Sink *avif_encoder_create(const double *args, Sink *next) {
-  (void)args;
-  (void)next;
-  fail(FAIL_UNSUPPORTED, "AVIF is not encoded in this engine");
 }
