@@ -259,4 +259,20 @@ describe("AVIF output (libaom in the engine)", () => {
       expect([smaller.width, smaller.height]).toEqual([1080, 810]);
     },
   );
+
+  it("answers WebP instead on a negotiating bucket when the AVIF would not fit", HEAVY, async () => {
+    const key = uniqueKey("phone.jpg");
+    await env.DEMO_AUTO.put(key, fixture("photo-12mp.jpg"), { httpMetadata: { contentType: "image/jpeg" } });
+    const accept = "image/avif,image/webp,*/*;q=0.8";
+    const large = await request(`/demo-auto/${key}?x-oss-process=image/resize,w_4032`, {
+      headers: { Accept: accept },
+    });
+    expect(large.headers.get("Content-Type")).toBe("image/webp");
+    expect((await decoded(large)).width).toBe(4032);
+    const small = await request(`/demo-auto/${key}?x-oss-process=image/resize,w_1080`, {
+      headers: { Accept: accept },
+    });
+    expect(small.headers.get("Content-Type")).toBe("image/avif");
+    expect((await decoded(small)).width).toBe(1080);
+  });
 });

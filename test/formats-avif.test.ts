@@ -130,7 +130,9 @@ describe("AVIF in the engine", () => {
           const peak = engineStatus().peakBytes;
           console.log(`${value}: estimate ${estimate} peak ${peak}`);
           expect(peak, `${value}: peak ${peak} against estimate ${estimate}`).toBeLessThanOrEqual(estimate);
-          // Not wildly more, where the engine does all the work (the AVIF encoder still runs outside it).
+          // Not wildly more. AVIF output is left out: libaom's state is allocated at the encoder's
+          // finish, after dav1d's picture is freed, but the plan adds the two (peak 26 MiB against
+          // an estimate of 48 MiB at 1080 px).
           if (format !== "avif") {
             expect(estimate, `${value}: estimate ${estimate} against peak ${peak}`).toBeLessThanOrEqual(
               peak * 1.35 + 2 * MiB,
