@@ -78,7 +78,7 @@ export interface ServiceConfig {
  * What a request may plan to hold in the codec engine. The engine's memory stops at 96 MiB
  * (src/engine/instance.ts); its own data, stack and allocator slack take a few of those.
  */
-const DEFAULT_MEMORY_BUDGET_MB = 88;
+export const DEFAULT_MEMORY_BUDGET_MB = 88;
 /** Under Cloudflare's 30 s default CPU limit, so a slow request gets an OSS answer, not a kill. */
 const DEFAULT_REQUEST_TIMEOUT_SECONDS = 25;
 /** The separators OSS lets a bucket enable for style URLs, and the one enabled by default here. */

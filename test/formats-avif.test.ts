@@ -3,11 +3,8 @@ import { describe, expect, it } from "vitest";
 import { ENGINE_MEMORY_BYTES, engineStatus, resetEnginePeak } from "../src/engine/instance";
 import { readHeader } from "../src/image/header";
 import type { Raster } from "../src/image/raster";
-import { parseProcess } from "../src/process/parse";
-import { planProcess } from "../src/process/plan";
-import type { Resources } from "../src/process/types";
 import { decodeAvifIndependently } from "./codecs";
-import { decoded, decodeFile, process, psnr, upload } from "./helpers";
+import { decoded, decodeFile, planOf, process, psnr, upload } from "./helpers";
 
 /** An AVIF or HEIC test image (scripts/lib/heif-images.mjs), served on demand. */
 async function fixture(name: string): Promise<Uint8Array> {
@@ -25,14 +22,7 @@ const HEAVY = { timeout: 300_000 };
 /** The default budget (IMAGE_MEMORY_BUDGET_MB) the Worker runs with. */
 const BUDGET = 96 * MiB;
 
-function planFor(bytes: Uint8Array, value: string): number {
-  const resources: Resources = {
-    memoryBudgetBytes: BUDGET,
-    object: () => Promise.reject(new Error("no objects here")),
-    font: () => Promise.reject(new Error("no fonts here")),
-  };
-  return planProcess(parseProcess(value).actions, readHeader(bytes), resources).estimatedBytes;
-}
+const planFor = (bytes: Uint8Array, value: string) => planOf(bytes, value, BUDGET).estimatedBytes;
 
 /** The largest difference on any channel, alpha included, and how many samples differ by more than `over`. */
 function differences(actual: Raster, expected: Raster, over: number) {

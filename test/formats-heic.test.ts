@@ -3,10 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ENGINE_MEMORY_BYTES, engineStatus, resetEnginePeak } from "../src/engine/instance";
 import { readHeader } from "../src/image/header";
 import type { Raster } from "../src/image/raster";
-import { parseProcess } from "../src/process/parse";
-import { planProcess } from "../src/process/plan";
-import type { Resources } from "../src/process/types";
-import { decoded, decodeFile, ossError, process, psnr, request, upload } from "./helpers";
+import { decoded, decodeFile, ossError, planOf, process, psnr, request, upload } from "./helpers";
 
 const MiB = 1024 * 1024;
 const HEAVY = { timeout: 300_000 };
@@ -25,14 +22,7 @@ async function fixture(name: string): Promise<Uint8Array> {
 const source = async (width: number, height: number, turned: "" | "-cw" | "-ccw" = ""): Promise<Raster> =>
   decodeFile(await fixture(`heic-source-${width}x${height}${turned}.png`));
 
-function planFor(bytes: Uint8Array, value: string): number {
-  const resources: Resources = {
-    memoryBudgetBytes: BUDGET,
-    object: () => Promise.reject(new Error("no objects here")),
-    font: () => Promise.reject(new Error("no fonts here")),
-  };
-  return planProcess(parseProcess(value).actions, readHeader(bytes), resources).estimatedBytes;
-}
+const planFor = (bytes: Uint8Array, value: string) => planOf(bytes, value, BUDGET).estimatedBytes;
 
 /** The mean colour of each of the colour test's six 48x48 patches (their 32x32 middles). */
 function patchMeans(image: Raster): number[][] {

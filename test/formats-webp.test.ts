@@ -6,11 +6,19 @@ import { describe, expect, it } from "vitest";
 import { ENGINE_MEMORY_BYTES, engineStatus, resetEnginePeak } from "../src/engine/instance";
 import { readHeader } from "../src/image/header";
 import type { Raster } from "../src/image/raster";
-import { parseProcess } from "../src/process/parse";
-import { planProcess } from "../src/process/plan";
-import type { Resources } from "../src/process/types";
 import { decodeWebpIndependently, resampleWithEngine } from "./codecs";
-import { decoded, decodeFile, fixture, ossError, pixel, process, psnr, testImage, upload } from "./helpers";
+import {
+  decoded,
+  decodeFile,
+  fixture,
+  ossError,
+  pixel,
+  planOf,
+  process,
+  psnr,
+  testImage,
+  upload,
+} from "./helpers";
 import { type AnimationFrame, animation, chunks } from "./webp-container";
 
 const MiB = 1024 * 1024;
@@ -21,14 +29,7 @@ const DELAYS = [40, 60, 80, 100, 120, 140, 160, 180, 200, 220, 240, 260];
 const GIF_FRAMES = 24;
 const GIF_DELAY = 80;
 
-function planFor(bytes: Uint8Array, value: string): number {
-  const resources: Resources = {
-    memoryBudgetBytes: BUDGET,
-    object: () => Promise.reject(new Error("no objects here")),
-    font: () => Promise.reject(new Error("no fonts here")),
-  };
-  return planProcess(parseProcess(value).actions, readHeader(bytes), resources).estimatedBytes;
-}
+const planFor = (bytes: Uint8Array, value: string) => planOf(bytes, value, BUDGET).estimatedBytes;
 
 /** The isolate's WebAssembly memory after a response, from its Server-Timing (`wasm;desc="38.5"`). */
 function wasmMiB(response: Response): number {

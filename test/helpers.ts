@@ -1,7 +1,11 @@
 import { env, SELF } from "cloudflare:test";
 import { expect, inject } from "vitest";
+import { DEFAULT_MEMORY_BUDGET_MB } from "../src/config";
 import { readHeader } from "../src/image/header";
 import type { Raster, Rgba } from "../src/image/raster";
+import { parseProcess } from "../src/process/parse";
+import { type Plan, planProcess } from "../src/process/plan";
+import type { Resources } from "../src/process/types";
 import { decodeAny, encodeJpeg, encodeOther } from "./codecs";
 
 export { decodeJpegIndependently } from "./codecs";
@@ -300,3 +304,18 @@ export function formatImage(name: string): Promise<Uint8Array> {
   }
   return bytes;
 }
+
+/**
+ * The plan the Worker makes for `value` on a source (its estimate, its decisions), under a memory
+ * budget: by default the Worker's own, IMAGE_MEMORY_BUDGET_MB unset.
+ */
+export function planOf(bytes: Uint8Array, value: string, budgetBytes = DEFAULT_MEMORY_BUDGET_MB * MiB): Plan {
+  const resources: Resources = {
+    memoryBudgetBytes: budgetBytes,
+    object: () => Promise.reject(new Error("no objects here")),
+    font: () => Promise.reject(new Error("no fonts here")),
+  };
+  return planProcess(parseProcess(value).actions, readHeader(bytes), resources);
+}
+
+const MiB = 1024 * 1024;

@@ -1,15 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { engineStatus, resetEnginePeak } from "../src/engine/instance";
 import { readHeader } from "../src/image/header";
-import { parseProcess } from "../src/process/parse";
-import { type Plan, planProcess } from "../src/process/plan";
-import type { Resources } from "../src/process/types";
+import type { Plan } from "../src/process/plan";
 import {
   decoded,
   decodeFile,
   fixture,
   jpegFrameType,
   ossError,
+  planOf,
   process,
   psnr,
   upload,
@@ -25,14 +24,7 @@ const MiB = 1024 * 1024;
 const HEAVY = { timeout: 300_000 };
 const BUDGET = 96 * MiB;
 
-function planFor(bytes: Uint8Array, value: string): Plan {
-  const resources: Resources = {
-    memoryBudgetBytes: BUDGET,
-    object: () => Promise.reject(new Error("no objects here")),
-    font: () => Promise.reject(new Error("no fonts here")),
-  };
-  return planProcess(parseProcess(value).actions, readHeader(bytes), resources);
-}
+const planFor = (bytes: Uint8Array, value: string): Plan => planOf(bytes, value, BUDGET);
 
 /** Annex K's luminance table, in natural order. */
 const ANNEX_K_LUMA = [

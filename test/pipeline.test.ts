@@ -5,12 +5,8 @@ import { ENGINE_MEMORY_BYTES, engineStatus, resetEnginePeak, withEngine } from "
 import { OP, type Op, op } from "../src/engine/ops";
 import { EngineSession } from "../src/engine/session";
 import { orientOp, rasterOp, resampleOp, restripOp } from "../src/engine/stages";
-import { readHeader } from "../src/image/header";
 import type { Raster, Size } from "../src/image/raster";
 import worker from "../src/index";
-import { parseProcess } from "../src/process/parse";
-import { planProcess } from "../src/process/plan";
-import type { Resources } from "../src/process/types";
 import {
   base64,
   decoded,
@@ -20,6 +16,7 @@ import {
   fontFile,
   jpegFrameType,
   ORIGIN,
+  planOf,
   process,
   psnr,
   upload,
@@ -102,14 +99,7 @@ describe("strips", () => {
 });
 
 /** What planning admits and how much it counts, for a process string on a source. */
-function planFor(bytes: Uint8Array, value: string): number {
-  const resources: Resources = {
-    memoryBudgetBytes: BUDGET,
-    object: () => Promise.reject(new Error("no objects here")),
-    font: () => Promise.reject(new Error("no fonts here")),
-  };
-  return planProcess(parseProcess(value).actions, readHeader(bytes), resources).estimatedBytes;
-}
+const planFor = (bytes: Uint8Array, value: string) => planOf(bytes, value, BUDGET).estimatedBytes;
 
 // Each action at full size on a 12-megapixel phone photo, under the default 88 MiB budget.
 const FULL_SIZE: [string, [number, number]][] = [
