@@ -1,4 +1,5 @@
-// npm run bench [-- <group> ...]   groups: thumbnails, full, colour, formats, gif, cache (default: all)
+// npm run bench [-- <group> ...]   groups: thumbnails, full, colour, formats, gif, negotiate, cache
+// (default: all)
 //
 // Measures the Worker in the real runtime (wrangler dev / workerd, local R2) side by side with sharp
 // (libvips) doing the same work in this Node process. For every case: cache-miss latency over HTTP
@@ -207,6 +208,28 @@ const CASES = [
     runs,
     format: "jpeg",
   })),
+  // Format negotiation on demo-auto (README "Format negotiation"): the same request answered for
+  // three Accept headers, sharp writing the format the Worker answers with.
+  ...[
+    ["photo-12mp.jpg", "image/resize,w_1080", "jpeg", "jpeg"],
+    ["photo-12mp.jpg", "image/resize,w_1920", "jpeg", "jpeg"],
+    ["screenshot-3840x2160.png", "image/resize,w_1920", "png", "png"],
+  ].flatMap(([input, process, oss]) =>
+    [
+      ["*/*", oss],
+      ["image/webp,*/*", "webp"],
+      ["image/avif,image/webp,*/*", "avif"],
+    ].map(([accept, format]) => ({
+      group: "negotiate",
+      bucket: "demo-auto",
+      accept,
+      input,
+      process,
+      sharp: (b) => encodeAs(sharp(b).resize(Number(process.split("w_")[1])), format),
+      runs: 3,
+      format,
+    })),
+  ),
   // Animated GIF (bench/gif.mjs measures the same without the Worker): every frame kept.
   ...[
     ["image/resize,w_200", (b) => sharp(b, { animated: true }).resize(200, 113, { fit: "fill" })],
@@ -301,9 +324,10 @@ const CONTENT_TYPES = {
 };
 
 /** GET `url`; returns the body, headers and the time to the last byte. Fails on anything but 200. */
-async function timedGet(url, format) {
+async function timedGet(url, format, accept) {
   const start = performance.now();
-  const response = await fetch(url, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  const headers = accept ? { Accept: accept } : {};
+  const response = await fetch(url, { headers, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
   const body = Buffer.from(await response.arrayBuffer());
   const ms = performance.now() - start;
   if (response.status !== 200) {
@@ -332,9 +356,9 @@ async function runCase(base, workerd, c, input) {
   let workerBytes = 0;
   let sharpBytes = 0;
   for (let i = 0; i < WARMUP + c.runs; i++) {
-    const url = `${base}/${BUCKET}/${keyOf(c, i)}?x-oss-process=${c.process}`;
+    const url = `${base}/${c.bucket ?? BUCKET}/${keyOf(c, i)}?x-oss-process=${c.process}`;
     const before = cpuNs(workerd);
-    const { ms, body, headers } = await timedGet(url, c.format);
+    const { ms, body, headers } = await timedGet(url, c.format, c.accept);
     const cpuMs = (cpuNs(workerd) - before) / 1e6;
     if (headers.get("x-cache") !== "MISS") throw new BenchFailure(`GET ${url}: not a cache miss`);
     const start = performance.now();
@@ -353,7 +377,7 @@ async function runCase(base, workerd, c, input) {
     sharpBytes = reference?.length ?? Number.NaN;
   }
   return {
-    case: `${c.input} ${c.process}`,
+    case: `${c.input} ${c.process}${c.accept ? ` (Accept: ${c.accept})` : ""}`,
     group: c.group,
     runs: c.runs,
     workerMs: median(worker),
@@ -389,8 +413,8 @@ async function cacheRuns(base, c) {
 async function uploadInputs(cases, inputs) {
   const local = await openLocalBuckets(STATE_DIR);
   try {
-    const bucket = await local.bucket(BUCKET);
     for (const c of cases) {
+      const bucket = await local.bucket(c.bucket ?? BUCKET);
       for (let i = 0; i < WARMUP + c.runs; i++) {
         // A plain Uint8Array copy: Miniflare's R2 binding rejects a Node Buffer.
         await bucket.put(keyOf(c, i), new Uint8Array(inputs.get(c.input)));
@@ -468,7 +492,7 @@ async function main() {
     await server.ready();
     const { workerd } = findWorkerRuntime(server);
     const idle = memoryOf(workerd);
-    for (const group of ["thumbnails", "full", "colour", "formats", "gif"]) {
+    for (const group of ["thumbnails", "full", "colour", "formats", "gif", "negotiate"]) {
       const inGroup = cases.filter((c) => c.group === group);
       if (inGroup.length === 0) continue;
       const results = [];
