@@ -1,4 +1,5 @@
 import { decoderFor, outputFor } from "../codecs";
+import { regionOps } from "../codecs/frame";
 import { jpegRequantizeOp } from "../codecs/jpeg";
 import {
   type DecodeRequest,
@@ -11,13 +12,11 @@ import { OP, type Op, opsBytes } from "../engine/ops";
 import {
   captureOp,
   colorOp,
-  cropOp,
   meanOp,
   orientedSize,
   orientFrameBytes,
   orientOp,
   rasterOp,
-  resampleOp,
   withPasses,
 } from "../engine/stages";
 import { imageTooLarge } from "../errors";
@@ -260,7 +259,7 @@ export function planOps(
     const animation = "raster" in pixels ? pixels.animation : undefined;
     ops.push(
       rasterOp(raster.pointer, raster, "decode", animation),
-      ...cropAndResample(wholeImage(header).size, decode, header.hasAlpha),
+      ...regionOps(wholeImage(header).size, decode, header.hasAlpha),
     );
   }
   if (plan.orientation > 1) ops.push(orientOp(decode.size, plan.orientation, header.hasAlpha, "decode"));
@@ -284,18 +283,6 @@ export function planOps(
   // The first orientation op is the one the engine may run in band passes.
   const first = ops.findIndex((each) => each.code === OP.ORIENT);
   if (first >= 0 && plan.bandPasses > 1) ops[first] = withPasses(ops[first], plan.bandPasses);
-  return ops;
-}
-
-/** A region of a frame at a size: a crop, then resampling, as far as each is needed. */
-export function cropAndResample(frame: Size, { region, size }: DecodeRequest, hasAlpha: boolean): Op[] {
-  const ops: Op[] = [];
-  const whole =
-    region.x === 0 && region.y === 0 && region.width === frame.width && region.height === frame.height;
-  if (!whole) ops.push(cropOp(frame, region, "decode"));
-  if (size.width !== region.width || size.height !== region.height) {
-    ops.push(resampleOp(region, size, hasAlpha, "decode"));
-  }
   return ops;
 }
 
