@@ -109,6 +109,21 @@ describe("indexcrop", () => {
 });
 
 describe("circle", () => {
+  it("follows a resize: the square ends the run before the resize's last rows", async () => {
+    // The resize is done while decoding; circle's square needs only its middle rows, so the run
+    // stops there and the resize's remaining rows are never wanted (they are no damage).
+    for (const [name, bytes] of [
+      ["circle-after-resize.jpg", await encode.jpg(quadrants(800, 600))],
+      ["circle-after-resize.png", await encode.png(quadrants(800, 600))],
+    ] as const) {
+      const path = await upload(name, bytes);
+      const out = await decoded(await process(path, "image/resize,w_300/circle,r_100/format,png"));
+      expect([out.width, out.height, out.format], name).toEqual([201, 201, "png"]);
+      expect(alpha(out, 0, 0), name).toBe(0);
+      expect(alpha(out, 100, 100), name).toBe(255);
+    }
+  });
+
   it("keeps the 2r+1 square around the centre, transparent outside the circle for PNG", async () => {
     const path = await upload("circle.png", await encode.png(quadrants(400, 300)));
     const out = await decoded(await process(path, "image/circle,r_50"));

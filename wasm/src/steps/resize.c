@@ -281,7 +281,13 @@ static void resize_rows(Sink *sink, uint8_t *rows, size_t stride, int count) {
 
 static void resize_end(Sink *sink) {
   Resize *resize = (Resize *)sink;
-  if (resize->next_output_row != resize->v.out_len) fail(FAIL_DAMAGED, "resize: the image ended early");
+  /*
+   * Rows missing at the end mean the source ended early, unless a later step (a crop, circle's
+   * square) had all it needed and stopped the run: then the rows below it are not wanted.
+   */
+  if (resize->next_output_row != resize->v.out_len && run_wants_rows()) {
+    fail(FAIL_DAMAGED, "resize: the image ended early");
+  }
   sink_forward_end(sink);
 }
 
