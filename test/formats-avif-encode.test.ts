@@ -8,9 +8,6 @@ import { variantCacheKey } from "../src/cache";
 import { ENGINE_MEMORY_BYTES, engineStatus, resetEnginePeak } from "../src/engine/instance";
 import { readHeader } from "../src/image/header";
 import type { Raster } from "../src/image/raster";
-import { parseProcess } from "../src/process/parse";
-import { planProcess } from "../src/process/plan";
-import type { Resources } from "../src/process/types";
 import { decodeAvifIndependently } from "./codecs";
 import {
   decoded,
@@ -19,6 +16,7 @@ import {
   makeRaster,
   ORIGIN,
   ossError,
+  planOf,
   process,
   psnr,
   put,
@@ -33,14 +31,7 @@ const HEAVY = { timeout: 600_000 };
 /** The budget the tests' Worker runs with (vitest.config.ts IMAGE_MEMORY_BUDGET_MB). */
 const BUDGET = 88 * MiB;
 
-function planFor(bytes: Uint8Array, value: string): number {
-  const resources: Resources = {
-    memoryBudgetBytes: BUDGET,
-    object: () => Promise.reject(new Error("no objects here")),
-    font: () => Promise.reject(new Error("no fonts here")),
-  };
-  return planProcess(parseProcess(value).actions, readHeader(bytes), resources).estimatedBytes;
-}
+const planFor = (bytes: Uint8Array, value: string) => planOf(bytes, value, BUDGET).estimatedBytes;
 
 /** A Server-Timing entry's duration, or its description (`wasm;desc="38.5"`). */
 function timing(response: Response, name: string): number {

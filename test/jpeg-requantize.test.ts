@@ -22,9 +22,8 @@ import {
 
 const MiB = 1024 * 1024;
 const HEAVY = { timeout: 300_000 };
-const BUDGET = 96 * MiB;
-
-const planFor = (bytes: Uint8Array, value: string): Plan => planOf(bytes, value, BUDGET);
+/** Plans as the Worker does, under its default budget. */
+const planFor = (bytes: Uint8Array, value: string): Plan => planOf(bytes, value);
 
 /** Annex K's luminance table, in natural order. */
 const ANNEX_K_LUMA = [

@@ -115,7 +115,6 @@ const MiB = 1024 * 1024;
  * encoder would not fit the budget is refused before anything is decoded.
  */
 export const avifEncoder: EngineEncoder = {
-  inEngine: true,
   hasAlpha: true,
   maxSide: 65536,
   op(size, { quality }, hasAlpha, _source, budgetBytes) {

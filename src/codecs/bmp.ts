@@ -42,7 +42,6 @@ const ENCODER_FIXED_BYTES = 65536 + SINK_BYTES + 3 * BLOCK_OVERHEAD;
  * top-down rows, written as they come.
  */
 export const bmpEncoder: EngineEncoder = {
-  inEngine: true,
   hasAlpha: true,
   maxSide: 2 ** 31 - 1,
   op(size, _options, hasAlpha) {

@@ -65,7 +65,6 @@ export function gifEncoderBytes(size: Size, frames: number): number {
  * transparent, others composited on white.
  */
 export const gifEncoder: EngineEncoder = {
-  inEngine: true,
   hasAlpha: true,
   maxSide: 65535,
   op(size, { frames = 1 }) {

@@ -156,7 +156,6 @@ export const jpegCoefficientBytes = (size: Size) => blocks420(size) * COEFFICIEN
  * progressive output always needs them. Transparent pixels are composited on white.
  */
 export const jpegEncoder: EngineEncoder = {
-  inEngine: true,
   hasAlpha: false,
   maxSide: 65535,
   op(size, { quality, progressive, upstream }, hasAlpha, _source, budgetBytes) {

@@ -171,7 +171,6 @@ export function pngEncoderBytes(width: number, colourType: number): number {
 
 /** PNG written by rows in the engine, in the colour type pngColourType decides. */
 export const pngEncoder: EngineEncoder = {
-  inEngine: true,
   hasAlpha: true,
   maxSide: 2 ** 31 - 1,
   op(size, { upstream = [] }, hasAlpha, source) {

@@ -56,7 +56,6 @@ export interface OutputTraits {
 
 /** A format the engine writes: its op is the sink of the run. Every encoder is one. */
 export interface EngineEncoder extends OutputTraits {
-  readonly inEngine: true;
   /** `hasAlpha`: the pixels may have transparency; `source`: the source image's header. */
   op(size: Size, options: EncodeOptions, hasAlpha: boolean, source: ImageHeader, budgetBytes: number): Op;
 }

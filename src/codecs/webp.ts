@@ -192,7 +192,6 @@ export function webpEncoderBytes(
  * with alpha when the pixels may be transparent, animated when the run pushes frames.
  */
 export const webpEncoder: EngineEncoder = {
-  inEngine: true,
   hasAlpha: true,
   maxSide: 16383,
   op(size, { quality, frames = 1 }, hasAlpha) {

@@ -164,16 +164,14 @@ export function planProcess(
     budgetBytes,
   };
   // Requantising holds every coefficient: where that does not fit, the pixels stream instead.
-  let requantize = requantizable({ ...base, requantize: false, bandPasses: 1, estimatedBytes: 0 });
-  if (requantize && estimateBytes({ ...base, requantize, bandPasses: 1, estimatedBytes: 0 }) > budgetBytes)
-    requantize = false;
-  const estimate = (bandPasses: number) =>
-    estimateBytes({ ...base, requantize, bandPasses, estimatedBytes: 0 });
+  const onePass = { ...base, bandPasses: 1, estimatedBytes: 0 };
+  const requantize =
+    requantizable({ ...onePass, requantize: false }) &&
+    estimateBytes({ ...onePass, requantize: true }) <= budgetBytes;
+  const estimate = (bandPasses: number) => estimateBytes({ ...onePass, requantize, bandPasses });
   let bandPasses = 1;
   let estimatedBytes = estimate(1);
-  const banded = planOps({ ...base, requantize, bandPasses: 1, estimatedBytes: 0 }, undefined).find(
-    (each) => each.code === OP.ORIENT,
-  );
+  const banded = planOps({ ...onePass, requantize }, undefined).find((each) => each.code === OP.ORIENT);
   if (estimatedBytes > budgetBytes && banded && !animated) {
     // A quarter turn's frame that does not fit is held a band at a time (wasm/src/steps/orient.c).
     const [width, height, turn, bytesPerPixel] = banded.args;
