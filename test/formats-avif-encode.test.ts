@@ -21,6 +21,7 @@ import {
   psnr,
   put,
   request,
+  serverTiming,
   signedV1,
   uniqueKey,
   upload,
@@ -32,14 +33,6 @@ const HEAVY = { timeout: 600_000 };
 const BUDGET = 88 * MiB;
 
 const planFor = (bytes: Uint8Array, value: string) => planOf(bytes, value, BUDGET).estimatedBytes;
-
-/** A Server-Timing entry's duration, or its description (`wasm;desc="38.5"`). */
-function timing(response: Response, name: string): number {
-  const header = response.headers.get("Server-Timing") ?? "";
-  const entry = new RegExp(`(?:^|, )${name};(?:dur=([\\d.]+)|desc="([\\d.]+)")`).exec(header);
-  expect(entry, `Server-Timing has ${name}: ${header}`).not.toBeNull();
-  return Number(entry?.[1] ?? entry?.[2]);
-}
 
 /** Mean absolute difference of the colour channels of two images of one size. */
 function meanAbsoluteDifference(a: Raster, b: Raster): number {
@@ -98,7 +91,7 @@ describe("AVIF output (libaom in the engine)", () => {
       const difference = meanAbsoluteDifference(out, reference);
       const quality = psnr(out, reference);
       console.log(
-        `1080x810 q60: ${out.bytes.length} bytes, encode ${timing(response, "encode")} ms, mean difference ${difference.toFixed(2)}, PSNR ${quality.toFixed(2)}`,
+        `1080x810 q60: ${out.bytes.length} bytes, encode ${serverTiming(response, "encode")} ms, mean difference ${difference.toFixed(2)}, PSNR ${quality.toFixed(2)}`,
       );
       expect(difference).toBeLessThan(4);
       expect(quality).toBeGreaterThan(34);
@@ -196,8 +189,8 @@ describe("AVIF output (libaom in the engine)", () => {
       for (const [bytes, path, value] of cases) {
         resetEnginePeak();
         const response = await process(path, value);
-        const ms = timing(response, "encode");
-        const wasm = timing(response, "wasm");
+        const ms = serverTiming(response, "encode");
+        const wasm = serverTiming(response, "wasm");
         const image = await decoded(response);
         const estimate = planFor(bytes, value);
         const peak = engineStatus().peakBytes;

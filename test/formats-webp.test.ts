@@ -18,6 +18,7 @@ import {
   psnr,
   testImage,
   upload,
+  wasmMiB,
 } from "./helpers";
 import { type AnimationFrame, animation, chunks } from "./webp-container";
 
@@ -30,12 +31,6 @@ const GIF_FRAMES = 24;
 const GIF_DELAY = 80;
 
 const planFor = (bytes: Uint8Array, value: string) => planOf(bytes, value, BUDGET).estimatedBytes;
-
-/** The isolate's WebAssembly memory after a response, from its Server-Timing (`wasm;desc="38.5"`). */
-function wasmMiB(response: Response): number {
-  const entry = /wasm;desc="([\d.]+)"/.exec(response.headers.get("Server-Timing") ?? "");
-  return Number(entry?.[1]);
-}
 
 const images = new Map<string, Promise<Uint8Array>>();
 /** A generated image, fetched once. */

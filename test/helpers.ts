@@ -319,3 +319,14 @@ export function planOf(bytes: Uint8Array, value: string, budgetBytes = DEFAULT_M
 }
 
 const MiB = 1024 * 1024;
+
+/** A Server-Timing entry's duration, or its description (`wasm;desc="38.5"`). */
+export function serverTiming(response: Response, name: string): number {
+  const header = response.headers.get("Server-Timing") ?? "";
+  const entry = new RegExp(`(?:^|, )${name};(?:dur=([\\d.]+)|desc="([\\d.]+)")`).exec(header);
+  expect(entry, `Server-Timing has ${name}: ${header}`).not.toBeNull();
+  return Number(entry?.[1] ?? entry?.[2]);
+}
+
+/** The isolate's WebAssembly memory in MiB after a response (its Server-Timing `wasm` entry). */
+export const wasmMiB = (response: Response) => serverTiming(response, "wasm");

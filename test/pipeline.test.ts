@@ -20,18 +20,12 @@ import {
   process,
   psnr,
   upload,
+  wasmMiB,
   withOrientation,
 } from "./helpers";
 
 const MiB = 1024 * 1024;
 const BUDGET = 88 * MiB;
-
-/** The isolate's WebAssembly memory after a response, from its Server-Timing (`wasm;desc="38.5"`). */
-function wasmMiB(response: Response): number {
-  const entry = /wasm;desc="([\d.]+)"/.exec(response.headers.get("Server-Timing") ?? "");
-  expect(entry, "Server-Timing has a wasm entry").not.toBeNull();
-  return Number(entry?.[1]);
-}
 
 /** A 200, or the OSS error's message in the failure. */
 async function expectOk(response: Response, what: string): Promise<void> {
